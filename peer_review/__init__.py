@@ -1,0 +1,138 @@
+"""Safer Cities peer review and evidence workbench: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from . import config as config_module
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", os.path.join(ROOT, "instance")),
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    _load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(config_module.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config_module.from_environment())
+    else:
+        app.config.update(config_module.from_environment())
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = os.urandom(32).hex()  # throwaway: sessions die with the process
+        else:
+            raise ConfigurationError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable or put SECRET_KEY = '...' "
+                f"in {os.path.join(app.instance_path, 'config.py')} (`make demo` generates one)."
+            )
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("SQLALCHEMY_DATABASE_URI") or \
+        config_module.database_uri(app.config.get("DATABASE_URL"), app.instance_path)
+    if app.config.get("FORCE_HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    if not app.testing:
+        logging.basicConfig(level=logging.INFO)
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+    from .i18n import register_template_helpers, select_locale
+
+    from . import models  # noqa: F401  (the whole schema, for Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(ROOT, "peer_review", "translations"))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config.get("FORCE_HTTPS", False),
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": "'self' data:",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+        referrer_policy="same-origin",
+    )
+    register_template_helpers(app)
+    from .auth import loaders  # noqa: F401  (user and token loaders)
+
+
+def register_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(os.path.join(ROOT, "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from .main.context import inject_layout
+    from .pagination import pagination_params
+    app.context_processor(inject_layout)
+    app.jinja_env.globals["pagination_params"] = pagination_params
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp, load_endpoints
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .cities.views import bp as cities_bp
+    from .cycles.views import bp as cycles_bp
+    from .main.views import bp as main_bp
+    from .users.views import bp as users_bp
+
+    for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp):
+        app.register_blueprint(bp)
+    load_endpoints()
+    app.register_blueprint(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .main.errors import register
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .demo.commands import demo_data
+    from .users.commands import users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_data)

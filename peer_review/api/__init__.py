@@ -1,0 +1,22 @@
+"""The JSON API at /api/v1: token authentication, the same permission policy, JSON errors."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Domain modules that add endpoints to this blueprint; later issues append theirs.
+ENDPOINT_MODULES = [
+    "peer_review.api.me",
+    "peer_review.cities.api",
+    "peer_review.users.api",
+    "peer_review.cycles.api",
+    "peer_review.api.openapi",
+]
+
+
+def load_endpoints() -> None:
+    import importlib
+
+    from ..extensions import csrf
+    for name in ENDPOINT_MODULES:
+        importlib.import_module(name)
+    csrf.exempt(bp)  # token-authenticated only: the session cookie is never accepted here

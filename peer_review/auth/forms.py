@@ -1,0 +1,38 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+PASSWORD_MIN = 10
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email address"), widget=GovTextInput(),
+                        validators=[DataRequired(_l("Enter your email address")), Length(max=254)])
+    password = PasswordField(_l("Password"), widget=GovPasswordInput(),
+                             validators=[DataRequired(_l("Enter your password")), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"), widget=GovCheckboxInput())
+    submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
+
+
+class ResetRequestForm(FlaskForm):
+    email = StringField(_l("Email address"), widget=GovTextInput(),
+                        validators=[DataRequired(_l("Enter your email address")),
+                                    Email(_l("Enter an email address in the correct format, like name@example.org")),
+                                    Length(max=254)])
+    submit = SubmitField(_l("Send me a reset link"), widget=GovSubmitInput())
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), widget=GovPasswordInput(),
+        description=_l("At least %(n)s characters. A short sentence is easy to remember.", n=PASSWORD_MIN),
+        validators=[DataRequired(_l("Enter a new password")),
+                    Length(min=PASSWORD_MIN, max=200,
+                           message=_l("Your password must be between %(min)s and %(max)s characters",
+                                      min=PASSWORD_MIN, max=200))])
+    confirm = PasswordField(_l("Confirm new password"), widget=GovPasswordInput(),
+                            validators=[DataRequired(_l("Confirm your new password")),
+                                        EqualTo("password", _l("The passwords do not match"))])
+    submit = SubmitField(_l("Save password"), widget=GovSubmitInput())

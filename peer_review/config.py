@@ -1,0 +1,92 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+
+No secret lives in this file. Outside debug and testing the app refuses to start without ``SECRET_KEY``.
+"""
+from __future__ import annotations
+
+import os
+
+ENV_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_TLS",
+    "MAIL_DEFAULT_SENDER",
+    "RATELIMIT_STORAGE_URI",
+    "PREFERRED_URL_SCHEME",
+    "FORCE_HTTPS",
+    "UPLOAD_MAX_BYTES",
+)
+
+
+class Defaults:
+    SECRET_KEY = None
+    DATABASE_URL = None  # None means SQLite under instance/
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions: HttpOnly and SameSite always; Secure when served over HTTPS.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    FORCE_HTTPS = False
+
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = {"en": "English", "es": "Español", "fr": "Français"}
+
+    # Rate limits: sign-in attempts per account and per address.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    RESET_LIMIT = "5 per hour"
+
+    # Mail goes to the outbox table and the log unless MAIL_SERVER is set.
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_DEFAULT_SENDER = "Safer Cities workbench <no-reply@localhost>"
+
+    PASSWORD_RESET_MAX_AGE = 60 * 60 * 2
+    INVITATION_MAX_AGE = 60 * 60 * 24 * 14
+
+    PAGE_SIZE = 25
+    API_MAX_PAGE_SIZE = 100
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+def from_environment() -> dict:
+    """Settings the environment overrides; values keep their string form except a few typed ones."""
+    out: dict = {}
+    for key in ENV_KEYS:
+        if key in os.environ:
+            value: object = os.environ[key]
+            if key in ("MAIL_PORT", "UPLOAD_MAX_BYTES"):
+                value = int(value)  # type: ignore[arg-type]
+            elif key in ("MAIL_USE_TLS", "FORCE_HTTPS"):
+                value = str(value).lower() in ("1", "true", "yes", "on")
+            out[key] = value
+    return out
+
+
+def database_uri(database_url: str | None, instance_path: str) -> str:
+    """Translate DATABASE_URL into an SQLAlchemy URI; SQLite under instance/ when unset."""
+    if not database_url:
+        return "sqlite:///" + os.path.join(instance_path, "safer_cities.db")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return database_url

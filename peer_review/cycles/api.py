@@ -1,0 +1,96 @@
+from flask import url_for
+from flask_login import current_user
+
+from ..api import bp
+from ..api.util import load_json, paginated, token_required
+from ..extensions import db
+from ..permissions import is_staff, require
+from . import operations as ops
+from .models import Cycle
+from .schemas import CycleOutSchema, CycleSchema
+from .views import get_cycle_or_404
+
+
+@bp.get("/cycles")
+@token_required
+def list_cycles():
+    """List review cycles.
+    ---
+    get:
+      tags: [cycles]
+      summary: List review cycles, newest first
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: query, name: page, schema: {type: integer, minimum: 1}}
+        - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
+      responses:
+        200: {content: {application/json: {schema: CyclePageSchema}}}
+    """
+    require("cycle.list")
+    stmt = db.select(Cycle).order_by(Cycle.starts_on.desc())
+    if not is_staff(current_user):
+        stmt = stmt.filter(Cycle.state != "draft")
+    return paginated(stmt, CycleOutSchema(), "api.list_cycles")
+
+
+@bp.get("/cycles/<int:cycle_id>")
+@token_required
+def get_cycle(cycle_id):
+    """One cycle.
+    ---
+    get:
+      tags: [cycles]
+      summary: One review cycle
+      security: [{bearerAuth: []}]
+      parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {content: {application/json: {schema: CycleOutSchema}}}
+        404: {content: {application/json: {schema: ErrorSchema}}}
+    """
+    cycle = get_cycle_or_404(cycle_id)
+    require("cycle.view", cycle)
+    return CycleOutSchema().dump(cycle)
+
+
+@bp.post("/cycles")
+@token_required
+def create_cycle():
+    """Create a cycle (secretariat).
+    ---
+    post:
+      tags: [cycles]
+      summary: Create a review cycle
+      security: [{bearerAuth: []}]
+      requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}
+      responses:
+        201: {content: {application/json: {schema: CycleOutSchema}}}
+        403: {content: {application/json: {schema: ErrorSchema}}}
+        422: {content: {application/json: {schema: ErrorSchema}}}
+    """
+    require("cycle.manage")
+    cycle = ops.create_cycle(load_json(CycleSchema()))
+    db.session.commit()
+    return CycleOutSchema().dump(cycle), 201, {"Location": url_for("api.get_cycle", cycle_id=cycle.id)}
+
+
+@bp.patch("/cycles/<int:cycle_id>")
+@token_required
+def update_cycle(cycle_id):
+    """Change a cycle (secretariat).
+    ---
+    patch:
+      tags: [cycles]
+      summary: Change some fields of a review cycle
+      security: [{bearerAuth: []}]
+      parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
+      requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}
+      responses:
+        200: {content: {application/json: {schema: CycleOutSchema}}}
+        404: {content: {application/json: {schema: ErrorSchema}}}
+        422: {content: {application/json: {schema: ErrorSchema}}}
+    """
+    cycle = get_cycle_or_404(cycle_id)
+    require("cycle.manage", cycle)
+    ops.update_cycle(cycle, load_json(CycleSchema(), partial=True))
+    db.session.commit()
+    return CycleOutSchema().dump(cycle)

@@ -1,0 +1,20 @@
+"""Domain errors that views turn into form errors and the API into 422 answers."""
+from __future__ import annotations
+
+
+class ValidationFailed(Exception):
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def apply_to_form(form, error: ValidationFailed) -> None:
+    """Show operation-level errors beside the form fields they belong to."""
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        target = field.errors if field is not None else form.form_errors
+        if isinstance(target, tuple):
+            target = list(target)
+            if field is not None:
+                field.errors = target
+        target.extend(str(m) for m in messages)

@@ -1,0 +1,23 @@
+"""Locale choice and locale-aware formatting helpers for templates."""
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(list(languages)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda value, fmt="medium": format_datetime(value, fmt) if value else "")
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""

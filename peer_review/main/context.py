@@ -1,0 +1,45 @@
+"""What every page's layout needs: navigation for the person's roles, languages, form error helper."""
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+from govuk_frontend_wtf.main import wtforms_errors
+
+from ..cities.models import POPULATION_BANDS, REGIONS
+from ..pagination import pagination_params
+from ..permissions import can
+from ..users.models import CITY_ROLES, NETWORK_ROLES
+
+
+def navigation() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    entries = [("main.home", _("Home"), "home.view"), ("cycles.index", _("Cycles"), "cycle.list"),
+               ("cities.index", _("Cities"), "city.list"), ("users.index", _("People"), "user.list"),
+               ("audit.index", _("Audit log"), "audit.view")]
+    entries += list(current_app.extensions.get("pr_nav_extra", []))
+    items = []
+    for endpoint, text, action in entries:
+        if can(current_user, action):
+            href = url_for(endpoint)
+            items.append({"href": href, "text": text,
+                          "active": request.path == href or (href != "/" and request.path.startswith(href))})
+    return items
+
+
+def form_errors(form) -> dict:
+    return wtforms_errors(form, {"titleText": _("There is a problem")})
+
+
+def inject_layout() -> dict:
+    return {
+        "nav_items": navigation,
+        "languages": current_app.config["LANGUAGES"],
+        "current_locale": str(get_locale() or "en"),
+        "form_errors": form_errors,
+        "can": lambda action, obj=None: can(current_user, action, obj),
+        "region_label": lambda v: dict(REGIONS).get(v, v),
+        "band_label": lambda v: dict(POPULATION_BANDS).get(v, v),
+        "role_label": lambda v: dict(NETWORK_ROLES + CITY_ROLES).get(v, v),
+    }

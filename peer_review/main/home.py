@@ -1,0 +1,99 @@
+"""What is waiting for each person: the home page is a list of sections, one per provider.
+
+Each domain registers a provider that returns a section for a user or None; later issues (assessments,
+reviews, coding) add theirs without touching the home view.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from ..audit.models import AuditEntry
+from ..cities.models import City
+from ..cycles.models import Cycle
+from ..cycles.operations import current_cycles
+from ..extensions import db
+from ..permissions import is_staff
+from ..users.models import ADMIN, User
+
+Section = dict
+PROVIDERS: list[Callable[[User], Section | None]] = []
+
+
+def provider(fn):
+    PROVIDERS.append(fn)
+    return fn
+
+
+def home_sections(user: User) -> list[Section]:
+    return [s for s in (p(user) for p in PROVIDERS) if s]
+
+
+@provider
+def my_cities(user: User) -> Section | None:
+    if not user.memberships:
+        return None
+    items = []
+    for m in sorted(user.memberships, key=lambda m: m.city.name):
+        role = _("Coordinator") if m.role == "coordinator" else _("Member")
+        cycles = [c.name for c in current_cycles({m.city_id})]
+        hint = _("%(role)s. In cycle: %(cycles)s", role=role, cycles=", ".join(cycles)) if cycles else \
+            _("%(role)s. Not in a cycle now.", role=role)
+        items.append({"text": m.city.name, "href": url_for("cities.show", slug=m.city.slug), "hint": hint})
+    return {"id": "my-cities", "title": _("Your cities"), "items": items}
+
+
+@provider
+def cycles_in_progress(user: User) -> Section | None:
+    cycles = current_cycles(None if (is_staff(user) or user.roles) else user.city_ids())
+    if not cycles:
+        return {"id": "cycles", "title": _("Cycles in progress"), "items": [],
+                "empty": _("No review cycle is in progress.")}
+    items = [{"text": c.name, "href": url_for("cycles.show", cycle_id=c.id),
+              "hint": _("%(n)s cities, %(start)s to %(end)s", n=len(c.cities),
+                        start=c.starts_on.isoformat(), end=c.ends_on.isoformat())} for c in cycles]
+    return {"id": "cycles", "title": _("Cycles in progress"), "items": items}
+
+
+@provider
+def secretariat_overview(user: User) -> Section | None:
+    if not is_staff(user):
+        return None
+    pending = db.session.scalar(db.select(func.count(User.id)).filter(User.password_hash.is_(None),
+                                                                      User.active.is_(True)))
+    cities = db.session.scalar(db.select(func.count(City.id)).filter(City.active.is_(True)))
+    drafts = db.session.scalar(db.select(func.count(Cycle.id)).filter(Cycle.state == "draft"))
+    items = [
+        {"text": _("%(n)s active cities", n=cities), "href": url_for("cities.index")},
+        {"text": _("%(n)s invitations not yet accepted", n=pending),
+         "href": url_for("users.index", role="")},
+        {"text": _("%(n)s draft cycles to open", n=drafts), "href": url_for("cycles.index")},
+    ]
+    return {"id": "secretariat", "title": _("Network administration"), "items": items}
+
+
+@provider
+def recent_changes(user: User) -> Section | None:
+    if not is_staff(user):
+        return None
+    entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.at.desc()).limit(5)).scalars().all()
+    items = [{"text": f"{e.action}: {e.summary}", "href": url_for("audit.index", action=e.action),
+              "hint": e.actor.name if e.actor else _("System")} for e in entries]
+    return {"id": "recent", "title": _("Recent changes"), "items": items, "empty": _("Nothing has changed yet.")}
+
+
+@provider
+def admin_system(user: User) -> Section | None:
+    if not user.has_role(ADMIN):
+        return None
+    from flask import current_app
+    engine = db.engine.url.get_backend_name()
+    mail = _("SMTP %(server)s", server=current_app.config["MAIL_SERVER"]) if current_app.config.get("MAIL_SERVER") \
+        else _("outbox and log only (no SMTP configured)")
+    return {"id": "system", "title": _("System"), "items": [
+        {"text": _("Database: %(engine)s", engine=engine)},
+        {"text": _("Mail: %(mail)s", mail=mail)},
+    ]}

@@ -1,0 +1,6 @@
+"""Every table, imported in one place so that Alembic sees the whole schema."""
+from .audit.models import AuditEntry  # noqa: F401
+from .cities.models import City  # noqa: F401
+from .cycles.models import Cycle, cycle_cities  # noqa: F401
+from .mail.models import OutboxMessage  # noqa: F401
+from .users.models import ApiToken, Membership, NetworkRole, User  # noqa: F401
