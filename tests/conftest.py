@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -69,8 +70,18 @@ def app(_session_app):
         db.session.remove()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production: its own database session and its own
+    ``g`` (Flask-Login caches the user there), instead of sharing the test's."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -15,7 +15,7 @@ def me():
       summary: The person the token belongs to
       security: [{bearerAuth: []}]
       responses:
-        200: {content: {application/json: {schema: UserSchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: UserSchema}}}
+        401: {description: "Not signed in (no valid token)", content: {application/json: {schema: ErrorSchema}}}
     """
     return UserSchema().dump(current_user)

@@ -19,12 +19,12 @@ def list_cities():
       summary: List cities, searchable and paginated
       security: [{bearerAuth: []}]
       parameters:
-        - {in: query, name: q, schema: {type: string}, description: Search in name, country and slug}
+        - {in: query, name: q, schema: {type: string}, description: "Search in name, country and slug"}
         - {in: query, name: page, schema: {type: integer, minimum: 1}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
       responses:
-        200: {content: {application/json: {schema: CityPageSchema}}}
-        401: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CityPageSchema}}}
+        401: {description: "Not signed in (no valid token)", content: {application/json: {schema: ErrorSchema}}}
     """
     require("city.list")
     q = (request.args.get("q") or "").strip()[:100]
@@ -43,8 +43,8 @@ def get_city(slug):
       security: [{bearerAuth: []}]
       parameters: [{in: path, name: slug, required: true, schema: {type: string}}]
       responses:
-        200: {content: {application/json: {schema: CityOutSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CityOutSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
     """
     city = ops.get_city_or_404(slug)
     require("city.view", city)
@@ -62,9 +62,9 @@ def create_city():
       security: [{bearerAuth: []}]
       requestBody: {required: true, content: {application/json: {schema: CitySchema}}}
       responses:
-        201: {content: {application/json: {schema: CityOutSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
+        201: {description: "Created", content: {application/json: {schema: CityOutSchema}}}
+        403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
     """
     require("city.create")
     data = load_json(CitySchema())
@@ -85,10 +85,10 @@ def update_city(slug):
       parameters: [{in: path, name: slug, required: true, schema: {type: string}}]
       requestBody: {required: true, content: {application/json: {schema: CitySchema}}}
       responses:
-        200: {content: {application/json: {schema: CityOutSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CityOutSchema}}}
+        403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
     """
     city = ops.get_city_or_404(slug)
     require("city.edit", city)

@@ -24,7 +24,7 @@ def list_cycles():
         - {in: query, name: page, schema: {type: integer, minimum: 1}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
       responses:
-        200: {content: {application/json: {schema: CyclePageSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CyclePageSchema}}}
     """
     require("cycle.list")
     stmt = db.select(Cycle).order_by(Cycle.starts_on.desc())
@@ -44,8 +44,8 @@ def get_cycle(cycle_id):
       security: [{bearerAuth: []}]
       parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
       responses:
-        200: {content: {application/json: {schema: CycleOutSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CycleOutSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
     """
     cycle = get_cycle_or_404(cycle_id)
     require("cycle.view", cycle)
@@ -63,9 +63,9 @@ def create_cycle():
       security: [{bearerAuth: []}]
       requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}
       responses:
-        201: {content: {application/json: {schema: CycleOutSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
+        201: {description: "Created", content: {application/json: {schema: CycleOutSchema}}}
+        403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
     """
     require("cycle.manage")
     cycle = ops.create_cycle(load_json(CycleSchema()))
@@ -85,9 +85,9 @@ def update_cycle(cycle_id):
       parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
       requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}
       responses:
-        200: {content: {application/json: {schema: CycleOutSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
-        422: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: CycleOutSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
     """
     cycle = get_cycle_or_404(cycle_id)
     require("cycle.manage", cycle)

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (GovCheckboxesInput, GovDateInput, GovRadioInput, GovSubmitInput,
+from govuk_frontend_wtf.wtforms_widgets import (GovCheckboxesInput, GovRadioInput, GovSubmitInput,
                                                 GovTextInput)
 from wtforms import DateField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..widgets import DateInput
 from .models import CYCLE_STATES
 
 
@@ -12,10 +13,10 @@ class CycleForm(FlaskForm):
     name = StringField(_l("Name"), widget=GovTextInput(), description=_l("For example \"2027 round\""),
                        validators=[DataRequired(_l("Enter a name for the cycle")),
                                    Length(max=120, message=_l("The name must be 120 characters or fewer"))])
-    starts_on = DateField(_l("Start date"), widget=GovDateInput(), format="%d %m %Y",
+    starts_on = DateField(_l("Start date"), widget=DateInput(), format="%d %m %Y",
                           description=_l("For example, 27 3 2027"),
                           validators=[DataRequired(_l("Enter a real start date"))])
-    ends_on = DateField(_l("End date"), widget=GovDateInput(), format="%d %m %Y",
+    ends_on = DateField(_l("End date"), widget=DateInput(), format="%d %m %Y",
                         validators=[DataRequired(_l("Enter a real end date"))])
     state = RadioField(_l("State"), choices=CYCLE_STATES, default="draft", widget=GovRadioInput())
     cities = SelectMultipleField(_l("Participating cities"), widget=GovCheckboxesInput())

@@ -24,8 +24,8 @@ def list_users():
         - {in: query, name: page, schema: {type: integer, minimum: 1}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
       responses:
-        200: {content: {application/json: {schema: UserPageSchema}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: UserPageSchema}}}
+        403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
     """
     require("user.list")
     q = (request.args.get("q") or "").strip()[:100]
@@ -44,8 +44,8 @@ def get_user(user_id):
       security: [{bearerAuth: []}]
       parameters: [{in: path, name: user_id, required: true, schema: {type: integer}}]
       responses:
-        200: {content: {application/json: {schema: UserSchema}}}
-        404: {content: {application/json: {schema: ErrorSchema}}}
+        200: {description: "OK", content: {application/json: {schema: UserSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
     """
     user = db.session.get(User, user_id)
     if user is None:
