@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _, ngettext
 from sqlalchemy import func
 
 from ..audit.models import AuditEntry
@@ -53,8 +53,8 @@ def cycles_in_progress(user: User) -> Section | None:
         return {"id": "cycles", "title": _("Cycles in progress"), "items": [],
                 "empty": _("No review cycle is in progress.")}
     items = [{"text": c.name, "href": url_for("cycles.show", cycle_id=c.id),
-              "hint": _("%(n)s cities, %(start)s to %(end)s", n=len(c.cities),
-                        start=c.starts_on.isoformat(), end=c.ends_on.isoformat())} for c in cycles]
+              "hint": ngettext("%(num)s city, %(start)s to %(end)s", "%(num)s cities, %(start)s to %(end)s", len(c.cities),
+                        start=format_date(c.starts_on), end=format_date(c.ends_on))} for c in cycles]
     return {"id": "cycles", "title": _("Cycles in progress"), "items": items}
 
 
@@ -67,10 +67,11 @@ def secretariat_overview(user: User) -> Section | None:
     cities = db.session.scalar(db.select(func.count(City.id)).filter(City.active.is_(True)))
     drafts = db.session.scalar(db.select(func.count(Cycle.id)).filter(Cycle.state == "draft"))
     items = [
-        {"text": _("%(n)s active cities", n=cities), "href": url_for("cities.index")},
-        {"text": _("%(n)s invitations not yet accepted", n=pending),
+        {"text": ngettext("%(num)s active city", "%(num)s active cities", cities), "href": url_for("cities.index")},
+        {"text": ngettext("%(num)s invitation not yet accepted", "%(num)s invitations not yet accepted", pending),
          "href": url_for("users.index", role="")},
-        {"text": _("%(n)s draft cycles to open", n=drafts), "href": url_for("cycles.index")},
+        {"text": ngettext("%(num)s draft cycle to open", "%(num)s draft cycles to open", drafts),
+         "href": url_for("cycles.index")},
     ]
     return {"id": "secretariat", "title": _("Network administration"), "items": items}
 
