@@ -1,0 +1,165 @@
+"""Learned code classifier trained from the network's accepted codings.
+
+TF-IDF over accent-free lemmas (unigrams + bigrams) plus lexicon concept features (``__lex_<code>``,
+which carry evidence across languages), one logistic regression per code (scikit-learn). The model is
+saved as plain JSON (no pickle), so the app can keep it under instance/ and load it safely.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+from .codebook import Codebook, load_codebook
+
+MODEL_FORMAT = "safer-cities-nlp-classifier/1"
+
+
+def features(analysis, lex: Dict[str, dict]) -> List[str]:
+    """Feature tokens of an analysed item: lemmas, lemma bigrams, lexicon concepts."""
+    n = analysis.norms
+    feats = list(n)
+    feats += [f"{a}_{b}" for a, b in zip(n, n[1:])]
+    for code, v in lex.items():
+        feats.append(f"__lex_{code}" if v["polarity"] != "absent" else f"__lexabs_{code}")
+        if v["score"] >= 0.8:
+            feats.append(f"__lexhi_{code}")
+    return feats
+
+
+def _group_codings(accepted) -> List[dict]:
+    """Accept [{"text", "codes": [...]}, ...] or one row per coding [{"id", "text", "code"}, ...]."""
+    items: Dict[object, dict] = {}
+    order = []
+    for i, row in enumerate(accepted):
+        if isinstance(row, (tuple, list)) and len(row) == 2:
+            row = {"text": row[0], "codes": row[1]}
+        key = row.get("id", f"__row{i}") if "code" in row and "codes" not in row else f"__row{i}"
+        if key not in items:
+            items[key] = {"id": row.get("id", i), "text": row.get("text") or "", "lang": row.get("lang"), "codes": set()}
+            order.append(key)
+        if "codes" in row:
+            items[key]["codes"].update(row["codes"] or [])
+        elif row.get("code"):
+            items[key]["codes"].add(row["code"])
+    return [items[k] for k in order]
+
+
+class CodeClassifier:
+    def __init__(self, vocab: List[str], idf: List[float], models: Dict[str, dict], meta: Optional[dict] = None):
+        self.vocab = vocab
+        self.index = {f: i for i, f in enumerate(vocab)}
+        self.idf = idf
+        self.models = models  # code -> {"coef": {idx: w}, "intercept": b, "n_pos": int, "n_neg": int}
+        self.meta = meta or {}
+        self.max_weight = float(self.meta.get("max_weight", 0.6))
+        self.half_weight_at = float(self.meta.get("half_weight_at", 10))
+        self.no_lexicon_codes = set(self.meta.get("no_lexicon_codes", []))
+
+    # -------------------------------------------------------------- persistence
+    def to_dict(self) -> dict:
+        return {"format": MODEL_FORMAT, "meta": self.meta, "vocab": self.vocab,
+                "idf": [round(x, 6) for x in self.idf],
+                "models": {c: {"intercept": m["intercept"], "n_pos": m["n_pos"], "n_neg": m["n_neg"],
+                               "coef": {str(k): v for k, v in m["coef"].items()}} for c, m in self.models.items()}}
+
+    def save(self, path: Union[str, Path]) -> Path:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(p.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(p)
+        return p
+
+    @classmethod
+    def load(cls, path: Union[str, Path]) -> "CodeClassifier":
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        if d.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{path}: not a {MODEL_FORMAT} model")
+        models = {c: {"intercept": m["intercept"], "n_pos": m["n_pos"], "n_neg": m["n_neg"],
+                      "coef": {int(k): v for k, v in m["coef"].items()}} for c, m in d["models"].items()}
+        return cls(d["vocab"], d["idf"], models, d.get("meta"))
+
+    # -------------------------------------------------------------- prediction
+    @property
+    def codes(self) -> List[str]:
+        return list(self.models)
+
+    def blend_weight(self, code: str) -> float:
+        m = self.models.get(code)
+        if not m:
+            return 0.0
+        if code in self.no_lexicon_codes:
+            return 1.0
+        n = m["n_pos"]
+        return min(self.max_weight, n / (n + self.half_weight_at))
+
+    def _vector(self, feats: Sequence[str]) -> Dict[int, float]:
+        tf = Counter(self.index[f] for f in feats if f in self.index)
+        vec = {i: (1.0 + math.log(c)) * self.idf[i] for i, c in tf.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {i: v / norm for i, v in vec.items()}
+
+    def predict_features(self, feats: Sequence[str], top: int = 3) -> Dict[str, dict]:
+        x = self._vector(feats)
+        out = {}
+        for code, m in self.models.items():
+            coef = m["coef"]
+            contrib = [(x_i * coef[i], i) for i, x_i in x.items() if i in coef]
+            z = m["intercept"] + sum(c for c, _ in contrib)
+            prob = 1.0 / (1.0 + math.exp(-max(min(z, 30), -30)))
+            best = sorted((c for c in contrib if c[0] > 0), reverse=True)[:top]
+            out[code] = {"prob": prob, "features": [self.vocab[i] for _, i in best]}
+        return out
+
+    def predict_analysis(self, analysis, codebook: Codebook) -> Dict[str, dict]:
+        from .engine import lexicon_scores
+        return self.predict_features(features(analysis, lexicon_scores(analysis, codebook)))
+
+
+def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 2.0,
+                     max_weight: float = 0.4, half_weight_at: float = 10.0) -> CodeClassifier:
+    """Train from accepted codings.
+
+    ``accepted``: ``[{"text", "codes": [...], "lang"?}]`` (an item and all codes accepted for it; other codes
+    count as negatives) or one row per coding ``[{"id", "text", "code"}]``. A code gets a model once it has at
+    least ``min_examples`` positive and negative items; codes with fewer are left to the lexicon.
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from .engine import analyze, lexicon_scores
+    from .lexicon import get_compiled
+
+    codebook = load_codebook(codebook)
+    rows = [r for r in _group_codings(accepted) if str(r["text"]).strip()]
+    if not rows:
+        raise ValueError("no accepted codings with text to train from")
+    analyses = analyze([{"id": i, "text": r["text"], "lang": r.get("lang")} for i, r in enumerate(rows)],
+                       codebook, want_norms=True)
+    feats = [features(a, lexicon_scores(a, codebook)) for a in analyses]
+    vec = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=2 if len(rows) >= 200 else 1,
+                          norm="l2")
+    X = vec.fit_transform(feats)
+    vocab = list(vec.get_feature_names_out())
+    idf = [float(v) for v in vec.idf_]
+    lexicons = get_compiled(codebook).lexicons
+    models: Dict[str, dict] = {}
+    for code in codebook.ids:
+        y = np.array([1 if code in r["codes"] else 0 for r in rows])
+        n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+        if n_pos < min_examples or n_neg < min_examples:
+            continue
+        clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=2000)
+        clf.fit(X, y)
+        w = clf.coef_[0]
+        nz = np.flatnonzero(np.abs(w) > 1e-4)
+        models[code] = {"intercept": float(clf.intercept_[0]), "n_pos": n_pos, "n_neg": n_neg,
+                        "coef": {int(i): round(float(w[i]), 5) for i in nz}}
+    no_lex = [c for c in models if (lexicons.get(c) is None or lexicons[c].source == "codebook seed words")]
+    meta = {"n_items": len(rows), "min_examples": min_examples, "C": C, "max_weight": max_weight,
+            "half_weight_at": half_weight_at, "codebook_ids": codebook.ids, "no_lexicon_codes": no_lex}
+    return CodeClassifier(vocab, idf, models, meta)

@@ -1,0 +1,71 @@
+"""Precision / recall / F1 per code and micro / macro averages for code suggestions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from .codebook import DATA_DIR, load_codebook
+from .engine import DEFAULT_THRESHOLD, suggest
+
+EVAL_FILE = DATA_DIR / "eval" / "labelled.jsonl"
+
+
+def load_labelled(path=None, split: Optional[str] = None) -> List[dict]:
+    rows = [json.loads(l) for l in Path(path or EVAL_FILE).read_text(encoding="utf-8").splitlines() if l.strip()]
+    if split and split != "all":
+        rows = [r for r in rows if r.get("split", "dev") == split]
+    return rows
+
+
+def score(gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]], codes: Sequence[str]) -> dict:
+    """Per-code and micro/macro P/R/F1 for multi-label gold vs predicted code sets."""
+    per = {}
+    tp_all = fp_all = fn_all = 0
+    for c in codes:
+        tp = fp = fn = 0
+        for g, p in zip(gold, pred):
+            g, p = set(g), set(p)
+            tp += c in g and c in p
+            fp += c not in g and c in p
+            fn += c in g and c not in p
+        pr = tp / (tp + fp) if tp + fp else 0.0
+        rc = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * pr * rc / (pr + rc) if pr + rc else 0.0
+        per[c] = {"precision": pr, "recall": rc, "f1": f1, "support": tp + fn, "tp": tp, "fp": fp, "fn": fn}
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+    mp = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+    mr = tp_all / (tp_all + fn_all) if tp_all + fn_all else 0.0
+    with_support = [v for v in per.values() if v["support"]]
+    n = len(with_support) or 1
+    return {"per_code": per,
+            "micro": {"precision": mp, "recall": mr, "f1": 2 * mp * mr / (mp + mr) if mp + mr else 0.0},
+            "macro": {"precision": sum(v["precision"] for v in with_support) / n,
+                      "recall": sum(v["recall"] for v in with_support) / n,
+                      "f1": sum(v["f1"] for v in with_support) / n}}
+
+
+def evaluate(rows=None, codebook=None, classifier=None, threshold: float = DEFAULT_THRESHOLD,
+             split: Optional[str] = None, path=None) -> dict:
+    """Run suggestions on labelled rows (default: the bundled set) and score them."""
+    codebook = load_codebook(codebook)
+    rows = load_labelled(path, split) if rows is None else list(rows)
+    preds = suggest([{"id": r.get("id", i), "text": r["text"], "lang": r.get("lang")} for i, r in enumerate(rows)],
+                    codebook, classifier=classifier, threshold=threshold)
+    result = score([r["codes"] for r in rows], [[c["code"] for c in p["codes"]] for p in preds], codebook.ids)
+    result["n"] = len(rows)
+    result["errors"] = [{"id": r.get("id"), "gold": sorted(r["codes"]), "pred": [c["code"] for c in p["codes"]]}
+                        for r, p in zip(rows, preds) if set(r["codes"]) != {c["code"] for c in p["codes"]}]
+    return result
+
+
+def format_report(result: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"{'code':<24}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}")
+    for c, v in result["per_code"].items():
+        lines.append(f"{c:<24}{v['precision']:7.2f}{v['recall']:7.2f}{v['f1']:7.2f}{v['support']:5d}")
+    for k in ("micro", "macro"):
+        v = result[k]
+        lines.append(f"{k:<24}{v['precision']:7.2f}{v['recall']:7.2f}{v['f1']:7.2f}")
+    lines.append(f"passages: {result.get('n', '?')}")
+    return "\n".join(lines)
