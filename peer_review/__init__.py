@@ -67,6 +67,10 @@ def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the whole schema, for Alembic)
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
@@ -91,6 +95,14 @@ def register_extensions(app: Flask) -> None:
     )
     register_template_helpers(app)
     from .auth import loaders  # noqa: F401  (user and token loaders)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Enforce foreign keys, and overwrite deleted content so that redacted text leaves no trace in the file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
 
 
 def register_templates(app: Flask) -> None:
@@ -119,7 +131,14 @@ def register_blueprints(app: Flask) -> None:
     from .main.views import bp as main_bp
     from .users.views import bp as users_bp
 
-    for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp):
+    from .coding import views_codes, views_samples  # noqa: F401  (routes on the coding blueprint)
+    from .coding.blueprint import bp as coding_bp
+    from .evidence import views as evidence_views  # noqa: F401
+    from .evidence.blueprint import bp as evidence_bp
+    from .exchange import views as exchange_views  # noqa: F401
+    from .exchange.blueprint import bp as exchange_bp
+
+    for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp, evidence_bp, coding_bp, exchange_bp):
         app.register_blueprint(bp)
     load_endpoints()
     app.register_blueprint(api_bp)

@@ -4,3 +4,5 @@ from .cities.models import City  # noqa: F401
 from .cycles.models import Cycle, cycle_cities  # noqa: F401
 from .mail.models import OutboxMessage  # noqa: F401
 from .users.models import ApiToken, Membership, NetworkRole, User  # noqa: F401
+from .coding.models import Code, CodeGroup, Coding, DoubleCodingSample, Memo, SampleItem  # noqa: F401,E402
+from .evidence.models import Attachment, EvidenceItem  # noqa: F401,E402

@@ -74,6 +74,59 @@ def _coordinates(user, city) -> bool:
     return user.is_authenticated and city is not None and city.id in member_city_ids(user, COORDINATOR)
 
 
+# --- Evidence ---------------------------------------------------------------------------------------
+# network: everyone signed in; city: the owning city, facilitators, the secretariat and (later) assigned
+# peer reviewers; restricted: the owning city and facilitators only (admins hold every role).
+
+def _evidence_view(user, item) -> bool:
+    if not user.is_authenticated:
+        return False
+    if item is None or is_facilitator(user) or item.city_id in member_city_ids(user):
+        return True
+    if item.visibility == "network":
+        return True
+    if item.visibility == "city":
+        return is_staff(user) or item.city_id in reviewing_city_ids(user, item.cycle)
+    return False
+
+
+def _evidence_edit(user, item) -> bool:
+    """The owning city and facilitators; ``item`` may be a City when creating."""
+    if not user.is_authenticated:
+        return False
+    if is_facilitator(user):
+        return True
+    city_id = getattr(item, "city_id", getattr(item, "id", None)) if item is not None else None
+    if item is None:
+        return bool(member_city_ids(user))
+    return city_id in member_city_ids(user)
+
+
+def _coding(user, item) -> bool:
+    if not is_facilitator(user):
+        return False
+    return item is None or item.consent != "withdrawn"
+
+
+def visible_evidence_clause(user, item_cls):
+    """The SQL twin of ``_evidence_view`` for lists; a test checks they agree item by item."""
+    from sqlalchemy import and_, false, or_, true
+    if not user.is_authenticated:
+        return false()
+    if is_facilitator(user):
+        return true()
+    own = member_city_ids(user)
+    clauses = [item_cls.visibility == "network"]
+    if own:
+        clauses.append(item_cls.city_id.in_(own))
+    if is_staff(user):
+        clauses.append(item_cls.visibility == "city")
+    reviewing = reviewing_city_ids(user)
+    if reviewing:
+        clauses.append(and_(item_cls.visibility == "city", item_cls.city_id.in_(reviewing)))
+    return or_(*clauses)
+
+
 RULES: dict[str, Rule] = {
     "home.view": _authenticated,
     "city.list": _authenticated,
@@ -92,6 +145,23 @@ RULES: dict[str, Rule] = {
     "cycle.view": _cycle_view,
     "cycle.manage": _staff,
     "outbox.view": _admin,
+    "evidence.list": _authenticated,
+    "evidence.view": _evidence_view,
+    "evidence.create": _evidence_edit,
+    "evidence.edit": _evidence_edit,
+    "evidence.redact": _evidence_edit,
+    "evidence.import": lambda u, o=None: is_staff(u) or is_facilitator(u) or bool(member_city_ids(u)),
+    "code.list": _authenticated,
+    "code.view": _authenticated,
+    "code.manage": lambda u, o=None: is_facilitator(u),
+    "coding.view": lambda u, o=None: is_facilitator(u) or is_staff(u),
+    "coding.create": _coding,
+    "coding.delete": lambda u, coding: is_facilitator(u) and (
+        coding is None or coding.coder_id == u.id or u.has_role(ADMIN) or coding.sample_id is None),
+    "memo.create": lambda u, o=None: is_facilitator(u),
+    "sample.manage": lambda u, o=None: is_facilitator(u),
+    "sample.view": lambda u, o=None: is_facilitator(u),
+    "exchange.export": lambda u, o=None: is_facilitator(u) or is_staff(u),
 }
 
 # When the subject cannot even see the object, answer 404 rather than 403.
@@ -101,6 +171,9 @@ VIEW_ACTION = {
     "user.edit": "user.view",
     "token.manage": "user.view",
     "cycle.manage": "cycle.view",
+    "evidence.edit": "evidence.view",
+    "evidence.redact": "evidence.view",
+    "coding.create": "evidence.view",
 }
 
 

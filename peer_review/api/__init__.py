@@ -9,6 +9,9 @@ ENDPOINT_MODULES = [
     "peer_review.cities.api",
     "peer_review.users.api",
     "peer_review.cycles.api",
+    "peer_review.evidence.api",
+    "peer_review.coding.api",
+    "peer_review.coding.api_samples",
     "peer_review.api.openapi",
 ]
 

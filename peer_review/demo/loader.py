@@ -40,7 +40,8 @@ def load_demo() -> dict:
                                  ends_on=dt.date.fromisoformat(ends), state=state, cities=cities))
             counts["cycles"] += 1
     db.session.flush()
-    for loader in EXTRA_LOADERS:
+    from .evidence_loader import load_demo_evidence
+    for loader in [load_demo_evidence, *EXTRA_LOADERS]:
         counts.update(loader())
     db.session.commit()
     return counts

@@ -68,12 +68,23 @@ EXPECTED = {
     "api.update_cycle": ("PATCH", S(401, 403, 403, 403, 200, 200)),
 }
 
-# Later domains extend the walk with their own routes.
-EXTRA_EXPECTED: dict = {}
+def _domain_modules():
+    """Later domains add ``tests/app/walk_<domain>.py`` with their own EXPECTED table and a ``world`` hook."""
+    import importlib
+    import pkgutil
+    import tests.app as package
+    return [importlib.import_module(f"tests.app.{m.name}") for m in pkgutil.iter_modules(package.__path__)
+            if m.name.startswith("walk_")]
+
+
+DOMAINS = _domain_modules()
 
 
 def expected_table() -> dict:
-    return {**EXPECTED, **EXTRA_EXPECTED}
+    table = dict(EXPECTED)
+    for module in DOMAINS:
+        table.update(module.EXPECTED)
+    return table
 
 
 @pytest.fixture
@@ -109,14 +120,12 @@ def world(app, make_city, make_user, api_token):
 
 
 def _extra_params(db, city_a, users, cycle) -> dict:
-    """Objects for routes added by later domains (evidence, coding, ...), created by their hooks."""
+    """Objects for routes added by later domains (evidence, coding, ...), made by their ``world`` hooks."""
     out = {}
-    for hook in WORLD_HOOKS:
-        out.update(hook(db, city_a, users, cycle))
+    for module in DOMAINS:
+        if hasattr(module, "world"):
+            out.update(module.world(db, city_a, users, cycle))
     return out
-
-
-WORLD_HOOKS: list = []
 
 
 def _routes(app):
@@ -128,13 +137,14 @@ def test_every_route_has_an_expectation(app):
     assert not missing, f"routes without a permission expectation: {missing}"
 
 
-CASES = [(endpoint, role) for endpoint in sorted(EXPECTED) for role in ROLES]
+CASES = [(endpoint, role) for endpoint in sorted(expected_table()) for role in ROLES]
 
 
 @pytest.mark.parametrize("endpoint,role", CASES)
 def test_route_as_role(app, client, world, endpoint, role):
     from flask import url_for
-    method, expected, *_ = expected_table()[endpoint] + (None,)
+    method, expected, *rest = expected_table()[endpoint]
+    body = rest[0] if rest else None
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     args = {name: world["params"][name] for name in rule.arguments}
     url = url_for(endpoint, **args)
@@ -142,8 +152,10 @@ def test_route_as_role(app, client, world, endpoint, role):
         login_as(client, world["users"][role])
     headers = world["headers"][role] if endpoint.startswith("api.") else {}
     kwargs = {"headers": headers}
-    if method in ("POST", "PATCH") and endpoint.startswith("api."):
-        kwargs["json"] = {}
+    if method in ("POST", "PATCH", "DELETE") and endpoint.startswith("api."):
+        kwargs["json"] = body if body is not None else {}
+    elif method == "POST" and body is not None:
+        kwargs["data"] = body
     response = client.open(url, method=method, **kwargs)
     assert response.status_code == expected[role], (
         f"{method} {url} as {role}: got {response.status_code}, expected {expected[role]}")

@@ -1,0 +1,242 @@
+"""Evidence pages: list, create, read (and code), edit, attachments, redaction."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..cities.models import City
+from ..cycles.models import Cycle
+from ..errors import ValidationFailed, apply_to_form
+from ..extensions import db
+from ..pagination import paginate
+from ..permissions import can, is_facilitator, is_staff, member_city_ids, require
+from . import operations as ops
+from . import redaction, vocab
+from .blueprint import bp
+from .forms import AttachmentForm, EvidenceForm
+from .models import Attachment, EvidenceItem
+from .sanitize import render_markdown
+from .uploads import UploadRejected
+
+
+def get_item_or_404(item_id: int) -> EvidenceItem:
+    item = db.session.get(EvidenceItem, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _form_choices(form: EvidenceForm) -> None:
+    stmt = db.select(City).filter(City.active.is_(True)).order_by(City.name)
+    if not (is_facilitator(current_user) or is_staff(current_user)):
+        stmt = stmt.filter(City.id.in_(member_city_ids(current_user)))
+    form.city.choices = [(c.slug, c.name) for c in db.session.execute(stmt).scalars()]
+    cycles = db.session.execute(db.select(Cycle).filter(Cycle.state != "closed")
+                                .order_by(Cycle.starts_on.desc())).scalars()
+    form.cycle.choices = [(str(c.id), c.name) for c in cycles]
+
+
+def _filters() -> dict:
+    args = request.args
+    city = db.session.execute(db.select(City).filter_by(slug=args.get("city", ""))).scalar_one_or_none()
+    cycle = db.session.get(Cycle, int(args["cycle"])) if args.get("cycle", "").isdigit() else None
+    return {
+        "city": city, "cycle": cycle,
+        "type": args.get("type") if args.get("type") in vocab.values(vocab.EVIDENCE_TYPES) else None,
+        "language": args.get("language") if args.get("language") in vocab.values(vocab.LANGUAGES) else None,
+        "group": args.get("group") if args.get("group") in vocab.values(vocab.VULNERABLE_GROUPS) else None,
+        "coded": args.get("coded") if args.get("coded") in ("yes", "no") else None,
+        "q": (args.get("q") or "").strip()[:100] or None,
+    }
+
+
+@bp.route("/")
+@login_required
+def index():
+    require("evidence.list")
+    filters = _filters()
+    pager = paginate(ops.visible_items(current_user, **filters))
+    cities = db.session.execute(db.select(City).filter(City.active.is_(True)).order_by(City.name)).scalars().all()
+    cycles = db.session.execute(db.select(Cycle).filter(Cycle.state != "draft")
+                                .order_by(Cycle.starts_on.desc())).scalars().all()
+    return render_template("evidence/index.html", pager=pager, filters=filters, cities=cities, cycles=cycles,
+                           vocab=vocab, can_create=can(current_user, "evidence.create"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    require("evidence.create")
+    form = EvidenceForm()
+    _form_choices(form)
+    if request.method == "GET":
+        if request.args.get("city"):
+            form.city.data = request.args["city"]
+        if request.args.get("cycle"):
+            form.cycle.data = request.args["cycle"]
+    if form.validate_on_submit():
+        city = db.session.execute(db.select(City).filter_by(slug=form.city.data)).scalar_one_or_none()
+        if city is None or not can(current_user, "evidence.create", city):
+            abort(403)
+        try:
+            item = ops.create_item(form.data_for_operations(), actor=current_user)
+        except ValidationFailed as err:
+            db.session.rollback()
+            apply_to_form(form, err)
+        else:
+            db.session.commit()
+            flash(_("Evidence saved."), "success")
+            return redirect(url_for("evidence.show", item_id=item.id))
+    return render_template("evidence/form.html", form=form, item=None), (400 if form.errors else 200)
+
+
+@bp.route("/<int:item_id>")
+@login_required
+def show(item_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.view", item)
+    from ..coding import views_codes
+    context = views_codes.coding_panel(item) if can(current_user, "coding.view") else {}
+    return render_template("evidence/show.html", item=item, body=render_markdown(item.text), vocab=vocab,
+                           attachment_form=AttachmentForm() if can(current_user, "evidence.edit", item) else None,
+                           **context)
+
+
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.edit", item)
+    form = EvidenceForm(obj=item)
+    _form_choices(form)
+    if request.method == "GET":
+        form.city.data, form.cycle.data = item.city.slug, str(item.cycle_id)
+        form.vulnerable_groups.data = item.group_list
+    if form.validate_on_submit():
+        try:
+            ops.update_item(item, form.data_for_operations(), actor=current_user)
+        except ValidationFailed as err:
+            db.session.rollback()
+            apply_to_form(form, err)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("evidence.show", item_id=item.id))
+    return render_template("evidence/form.html", form=form, item=item,
+                           text_locked=ops.item_has_codings(item)), (400 if form.errors else 200)
+
+
+@bp.route("/<int:item_id>/attachments", methods=["POST"])
+@login_required
+def upload(item_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.edit", item)
+    form = AttachmentForm()
+    file = request.files.get("file")
+    if not form.validate_on_submit() or file is None or not file.filename:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
+    data = file.read(ops.current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    try:
+        att = ops.add_attachment(item, file.filename, data, actor=current_user)
+    except UploadRejected as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
+    db.session.commit()
+    flash(_("%(name)s attached.", name=att.filename), "success")
+    return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
+
+
+def _get_attachment(item: EvidenceItem, attachment_id: int) -> Attachment:
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or att.item_id != item.id:
+        abort(404)
+    return att
+
+
+@bp.route("/<int:item_id>/attachments/<int:attachment_id>")
+@login_required
+def download(item_id: int, attachment_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.view", item)
+    att = _get_attachment(item, attachment_id)
+    # Always a download, never rendered by the browser in our origin.
+    response = send_file(ops.attachment_path(att), mimetype=att.mime, as_attachment=True,
+                         download_name=att.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:item_id>/attachments/<int:attachment_id>/use-text", methods=["POST"])
+@login_required
+def use_attachment_text(item_id: int, attachment_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.edit", item)
+    att = _get_attachment(item, attachment_id)
+    try:
+        ops.append_attachment_text(item, att, actor=current_user)
+    except ValidationFailed as err:
+        flash(str(next(iter(err.fields.values()))[0]), "error")
+        return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
+    db.session.commit()
+    flash(_("The text of %(name)s was added to the item and can now be coded.", name=att.filename), "success")
+    return redirect(url_for("evidence.show", item_id=item.id))
+
+
+@bp.route("/<int:item_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@login_required
+def delete_attachment(item_id: int, attachment_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.edit", item)
+    att = _get_attachment(item, attachment_id)
+    ops.delete_attachment(att, actor=current_user)
+    db.session.commit()
+    flash(_("Attachment removed."), "success")
+    return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
+
+
+@bp.route("/<int:item_id>/redact", methods=["GET", "POST"])
+@login_required
+def redact(item_id: int):
+    item = get_item_or_404(item_id)
+    require("evidence.redact", item)
+    proposals = redaction.propose_redactions(item.text)
+    errors = []
+    if request.method == "POST":
+        spans = []
+        for value in request.form.getlist("span"):
+            try:
+                start, end = (int(v) for v in value.split("-", 1))
+            except ValueError:
+                continue
+            spans.append((start, end))
+        if request.form.get("start", "").isdigit() and request.form.get("end", "").isdigit():
+            spans.append((int(request.form["start"]), int(request.form["end"])))  # a selection: exact place
+        else:
+            for passage in request.form.getlist("passage"):
+                if passage.strip():
+                    found = ops.find_passage(item.text, passage)
+                    if found is None:
+                        errors.append(_("\"%(passage)s\" is not in the text.", passage=passage.strip()[:80]))
+                    else:
+                        spans.append(found)
+        if not errors:
+            try:
+                count = ops.redact_item(item, spans, actor=current_user)
+            except ValidationFailed as err:
+                errors.append(str(next(iter(err.fields.values()))[0]))
+            else:
+                db.session.commit()
+                flash(ngettext_redacted(count), "success")
+                return redirect(url_for("evidence.show", item_id=item.id))
+    return render_template("evidence/redact.html", item=item, proposals=proposals, errors=errors,
+                           error_list=[{"text": e, "href": "#passage"} for e in errors]), \
+        (400 if errors else 200)
+
+
+def ngettext_redacted(count: int) -> str:
+    from flask_babel import ngettext
+    return ngettext("%(num)s passage redacted for everyone.", "%(num)s passages redacted for everyone.", count)
