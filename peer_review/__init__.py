@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_templates(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_jobs(app)
     register_commands(app)
     return app
 
@@ -131,7 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from .main.views import bp as main_bp
     from .users.views import bp as users_bp
 
-    from .coding import views_codes, views_samples  # noqa: F401  (routes on the coding blueprint)
+    from .coding import views_codes, views_nlp, views_samples  # noqa: F401  (routes on the coding blueprint)
     from .coding.blueprint import bp as coding_bp
     from .evidence import views as evidence_views  # noqa: F401
     from .evidence.blueprint import bp as evidence_bp
@@ -144,6 +145,22 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
 
+def register_jobs(app: Flask) -> None:
+    """Job handlers, and the single-process default worker: a thread started with the first request."""
+    from .coding import suggestions  # noqa: F401  (registers the NLP job handlers)
+    from .jobs.worker import start_thread_worker
+
+    if app.testing or app.config.get("JOBS_BACKEND", "thread") != "thread":
+        return
+    state = {"started": False}
+
+    @app.before_request
+    def _start_worker():
+        if not state["started"]:
+            state["started"] = True
+            start_thread_worker(app)
+
+
 def register_errorhandlers(app: Flask) -> None:
     from .main.errors import register
     register(app)
@@ -151,7 +168,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .demo.commands import demo_data
+    from .jobs.commands import jobs_cli
     from .users.commands import users_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_data)

@@ -19,6 +19,8 @@ ENV_KEYS = (
     "PREFERRED_URL_SCHEME",
     "FORCE_HTTPS",
     "UPLOAD_MAX_BYTES",
+    "JOBS_BACKEND",
+    "REDIS_URL",
 )
 
 
@@ -65,6 +67,11 @@ class Defaults:
     API_MAX_PAGE_SIZE = 100
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+    # Background jobs: "thread" runs them in the web process (no extra server); "worker" leaves them to
+    # `flask --app wsgi jobs work`; "rq" sends them to RQ workers on Redis (REDIS_URL) for several workers.
+    JOBS_BACKEND = "thread"
+    REDIS_URL = "redis://localhost:6379/0"
 
 
 def from_environment() -> dict:

@@ -162,6 +162,8 @@ RULES: dict[str, Rule] = {
     "sample.manage": lambda u, o=None: is_facilitator(u),
     "sample.view": lambda u, o=None: is_facilitator(u),
     "exchange.export": lambda u, o=None: is_facilitator(u) or is_staff(u),
+    "nlp.run": lambda u, o=None: is_facilitator(u),
+    "nlp.view": lambda u, o=None: is_facilitator(u),
 }
 
 # When the subject cannot even see the object, answer 404 rather than 403.

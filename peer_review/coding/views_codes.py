@@ -35,14 +35,21 @@ def ensure_codebook() -> None:
 def coding_panel(item: EvidenceItem) -> dict:
     """What the evidence page needs to show codings, and to code when the person may."""
     ensure_codebook()
+    from .suggestions import pending_for
     codings = ops.codings_for(current_user, item)
     spans = [(c.start_offset, c.end_offset, c.code.key) for c in codings if not c.whole_item]
     sample = ops.open_sample_for(current_user, item)
+    allowed = can(current_user, "coding.create", item)
+    suggestions = pending_for(item) if allowed and sample is None else []
+    suggested = [(s.start_offset, s.end_offset, "suggested:" + s.code.key) for s in suggestions
+                 if s.start_offset is not None]
     return {
         "codings": codings,
-        "segments": ops.segments(item.text, spans),
+        "suggestions": suggestions,
+        "suggested_keys": sorted({key for _s, _e, key in suggested}),
+        "segments": ops.segments(item.text, spans + suggested),
         "codes": ops.all_codes(),
-        "coding_allowed": can(current_user, "coding.create", item),
+        "coding_allowed": allowed,
         "blind_sample": sample,
         "memo_form": MemoForm(),
         "item_memos": ops.memos_for("item", [item.id]).get(item.id, []),

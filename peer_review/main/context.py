@@ -17,6 +17,7 @@ def navigation() -> list[dict]:
         return []
     entries = [("main.home", _("Home"), "home.view"), ("cycles.index", _("Cycles"), "cycle.list"),
                ("evidence.index", _("Evidence"), "evidence.list"), ("coding.codes", _("Codebook"), "code.list"),
+               ("coding.samples_index", _("Double coding"), "sample.view"),
                ("cities.index", _("Cities"), "city.list"), ("users.index", _("People"), "user.list"),
                ("audit.index", _("Audit log"), "audit.view")]
     entries += list(current_app.extensions.get("pr_nav_extra", []))

@@ -1,0 +1,197 @@
+"""Machine suggestions and topics: the background handlers, and what facilitators do with the results."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.operations import record
+from ..errors import ValidationFailed
+from ..evidence.models import EvidenceItem
+from ..extensions import db
+from ..jobs.worker import handler
+from ..utils import strip_control, utcnow
+from . import nlp_adapter
+from . import operations as ops
+from .models import Code, Coding
+from .nlp_models import ACCEPTED, PENDING, REJECTED, Suggestion, Topic, TopicRun
+
+BATCH = 50
+MIN_TOPIC_DOCS = 10
+
+
+def _overlaps(a_start, a_end, b_start, b_end) -> bool:
+    if a_start is None or b_start is None:
+        return a_start is None and b_start is None
+    return a_start < b_end and b_start < a_end
+
+
+def cycle_items(cycle_id: int, only_uncoded: bool = False) -> list[EvidenceItem]:
+    stmt = db.select(EvidenceItem).filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn") \
+        .order_by(EvidenceItem.id)
+    if only_uncoded:
+        counted = db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None))
+        stmt = stmt.filter(~counted.exists())
+    return list(db.session.execute(stmt).scalars())
+
+
+def _blocked(item_id: int) -> dict[int, list[tuple]]:
+    """Per code: spans already coded, already suggested, or rejected (rejections are remembered)."""
+    out: dict[int, list[tuple]] = {}
+    for code_id, s, e in db.session.execute(db.select(Coding.code_id, Coding.start_offset, Coding.end_offset)
+                                            .filter(Coding.item_id == item_id, Coding.sample_id.is_(None))):
+        out.setdefault(code_id, []).append((s, e))
+    for code_id, s, e in db.session.execute(db.select(Suggestion.code_id, Suggestion.start_offset,
+                                                      Suggestion.end_offset).filter(Suggestion.item_id == item_id)):
+        out.setdefault(code_id, []).append((s, e))
+    return out
+
+
+@handler("suggest")
+def run_suggestions(job, report) -> dict:
+    codebook = nlp_adapter.codebook_for_nlp()
+    codes = {c.key: c for c in db.session.execute(db.select(Code)).scalars()}
+    report(2, "Learning from accepted codings")
+    training = nlp_adapter.train_from_codings(codebook)
+    classifier = nlp_adapter.load_classifier()
+    items = cycle_items(job.cycle_id, only_uncoded=job.params.get("only_uncoded", True))
+    created = 0
+    for index in range(0, len(items), BATCH):
+        batch = items[index:index + BATCH]
+        for item, result in zip(batch, nlp_adapter.suggest(batch, codebook, classifier)):
+            blocked = _blocked(item.id)
+            for proposal in result["codes"]:
+                code = codes.get(proposal["code"])
+                if code is None or code.retired:
+                    continue
+                spans = proposal["spans"][:3] or [[None, None]]
+                for start, end in spans:
+                    if any(_overlaps(start, end, s, e) for s, e in blocked.get(code.id, [])):
+                        continue
+                    db.session.add(Suggestion(item_id=item.id, code_id=code.id, start_offset=start,
+                                              end_offset=end, score=round(float(proposal["score"]), 3),
+                                              why=list(proposal.get("why") or [])[:10],
+                                              polarity=proposal.get("polarity", "present"),
+                                              source=proposal.get("source", "lexicon")[:20], job_id=job.id))
+                    blocked.setdefault(code.id, []).append((start, end))
+                    created += 1
+        db.session.commit()  # each batch is kept even if a later one fails
+        done = min(len(items), index + BATCH)
+        report(5 + int(95 * done / max(1, len(items))), f"{done} of {len(items)} items read")
+    return {"items": len(items), "suggestions": created, "classifier": training}
+
+
+@handler("topics")
+def run_topics(job, report) -> dict:
+    items = cycle_items(job.cycle_id)
+    if len(items) < MIN_TOPIC_DOCS:
+        raise ValueError(f"Topic discovery needs at least {MIN_TOPIC_DOCS} evidence items; this cycle has "
+                         f"{len(items)}.")
+    report(10, f"Reading {len(items)} items")
+    seed = int(job.params.get("seed", 42))
+    result = nlp_adapter.discover(items, seed, nlp_adapter.codebook_for_nlp())
+    report(90, "Saving topics")
+    run = TopicRun(cycle_id=job.cycle_id, job_id=job.id, seed=seed, result={
+        k: result.get(k) for k in ("per_group", "over_time", "related", "params", "documents")})
+    for t in result["topics"]:
+        words = [w[0] if isinstance(w, (list, tuple)) else w for w in t.get("words", [])][:10]
+        run.topics.append(Topic(number=int(t["id"]), label=(t.get("label") or ", ".join(words[:4]))[:120],
+                                words=words, member_ids=list(t.get("member_ids") or []),
+                                representative_ids=list(t.get("representative_ids") or []),
+                                languages=t.get("languages") or {}, likely_codes=list(t.get("codes") or [])[:5]))
+    db.session.add(run)
+    db.session.flush()
+    return {"run": run.id, "topics": len(run.topics), "items": len(items)}
+
+
+# --- Deciding on suggestions ----------------------------------------------------------------------------
+
+def pending_for(item) -> list[Suggestion]:
+    return list(db.session.execute(db.select(Suggestion).filter_by(item_id=item.id, state=PENDING)
+                                   .order_by(Suggestion.score.desc())).scalars())
+
+
+def accept(suggestion: Suggestion, user, start: int | None = None, end: int | None = None) -> list[Coding]:
+    if suggestion.state != PENDING:
+        raise ValidationFailed({"suggestion": [_l("This suggestion has already been decided")]})
+    if start is None and end is None:
+        start, end = suggestion.start_offset, suggestion.end_offset
+    created = ops.add_codings(suggestion.item, [suggestion.code], user, start, end, origin="suggestion")
+    suggestion.state, suggestion.decided_by_id, suggestion.decided_at = ACCEPTED, user.id, utcnow()
+    return created
+
+
+def reject(suggestion: Suggestion, user) -> None:
+    if suggestion.state != PENDING:
+        raise ValidationFailed({"suggestion": [_l("This suggestion has already been decided")]})
+    suggestion.state, suggestion.decided_by_id, suggestion.decided_at = REJECTED, user.id, utcnow()
+    record("suggestion.reject", "evidence", suggestion.item_id, summary=f"{suggestion.code.key} rejected",
+           actor=user)
+
+
+def pending_by_code(cycle_id: int) -> list[tuple[Code, int]]:
+    rows = db.session.execute(
+        db.select(Code, db.func.count(Suggestion.id)).join(Suggestion, Suggestion.code_id == Code.id)
+        .join(EvidenceItem, Suggestion.item_id == EvidenceItem.id)
+        .filter(Suggestion.state == PENDING, EvidenceItem.cycle_id == cycle_id)
+        .group_by(Code.id).order_by(db.func.count(Suggestion.id).desc())).all()
+    return [(code, n) for code, n in rows]
+
+
+def pending_for_code(cycle_id: int, code: Code):
+    return db.select(Suggestion).join(EvidenceItem, Suggestion.item_id == EvidenceItem.id) \
+        .filter(Suggestion.state == PENDING, Suggestion.code_id == code.id, EvidenceItem.cycle_id == cycle_id) \
+        .order_by(Suggestion.score.desc(), Suggestion.id)
+
+
+def bulk_accept(cycle_id: int, code: Code, ids: list[int], user) -> int:
+    chosen = db.session.execute(pending_for_code(cycle_id, code).filter(Suggestion.id.in_(ids))).scalars().all()
+    for suggestion in chosen:
+        accept(suggestion, user)
+    return len(chosen)
+
+
+# --- Topics ---------------------------------------------------------------------------------------------
+
+def rename_topic(topic: Topic, label: str, user) -> None:
+    label = (strip_control(label or "") or "").strip()
+    if not label or len(label) > 120:
+        raise ValidationFailed({"label": [_l("Give the topic a name of 1 to 120 characters")]})
+    record("topic.rename", "topic", topic.id, before={"label": topic.label}, after={"label": label}, actor=user)
+    topic.label = label
+
+
+def merge_topics(target: Topic, source: Topic, user) -> None:
+    if target.id == source.id or target.run_id != source.run_id:
+        raise ValidationFailed({"target": [_l("Choose another topic of the same run")]})
+    if source.merged_into_id or target.merged_into_id:
+        raise ValidationFailed({"target": [_l("That topic has already been merged")]})
+    target.member_ids = sorted(set(target.member_ids) | set(source.member_ids))
+    target.representative_ids = list(dict.fromkeys(list(target.representative_ids) + list(source.representative_ids)))[:6]
+    source.merged_into_id = target.id
+    record("topic.merge", "topic", target.id, summary=f"{source.label} → {target.label}", actor=user)
+
+
+def map_topic(topic: Topic, code: Code, user) -> int:
+    """Map a topic to a code, and propose that code for the topic's items that do not have it yet."""
+    if code.retired:
+        raise ValidationFailed({"code": [_l("Retired codes cannot be applied")]})
+    topic.mapped_code_id = code.id
+    created = 0
+    for item_id in topic.member_ids:
+        item = db.session.get(EvidenceItem, item_id)
+        if item is None or item.consent == "withdrawn":
+            continue
+        if code.id in _blocked(item_id):  # coded, suggested or rejected already: not proposed again
+            continue
+        db.session.add(Suggestion(item_id=item_id, code_id=code.id, start_offset=None, end_offset=None,
+                                  score=0.6, why=[f"topic: {topic.label}"], source="topic"))
+        created += 1
+    record("topic.map", "topic", topic.id, summary=f"{topic.label} → {code.key}: {created} items proposed",
+           actor=user)
+    return created
+
+
+def topic_members(topic: Topic, limit: int | None = None) -> list[EvidenceItem]:
+    ids = list(topic.representative_ids) + [i for i in topic.member_ids if i not in topic.representative_ids]
+    ids = ids[:limit] if limit else ids
+    items = {i.id: i for i in db.session.execute(db.select(EvidenceItem).filter(EvidenceItem.id.in_(ids))).scalars()}
+    return [items[i] for i in ids if i in items]

@@ -1,0 +1,258 @@
+"""Machine help for facilitators: run suggestions and topic discovery on a cycle, decide on suggestions,
+work with topics. Long work runs as jobs; pages show their progress."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+from flask_login import current_user, login_required
+
+from ..cycles.models import Cycle
+from ..errors import ValidationFailed
+from ..evidence.models import EvidenceItem
+from ..extensions import db
+from ..jobs.models import Job
+from ..jobs.worker import enqueue
+from ..pagination import paginate
+from ..permissions import require
+from . import operations as ops
+from . import suggestions as sg
+from .blueprint import bp
+from .nlp_models import Suggestion, Topic, TopicRun
+from .views_codes import ensure_codebook, locale
+
+
+def _cycle(cycle_id: int) -> Cycle:
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    require("cycle.view", cycle)
+    return cycle
+
+
+def _first_error(err: ValidationFailed) -> str:
+    return str(next(iter(err.fields.values()))[0])
+
+
+@bp.route("/cycles/<int:cycle_id>/")
+@login_required
+def cycle_hub(cycle_id: int):
+    require("nlp.view")
+    cycle = _cycle(cycle_id)
+    items = db.session.scalar(db.select(db.func.count(EvidenceItem.id)).filter_by(cycle_id=cycle.id))
+    uncoded = len(sg.cycle_items(cycle.id, only_uncoded=True))
+    jobs = db.session.execute(db.select(Job).filter_by(cycle_id=cycle.id).order_by(Job.id.desc()).limit(10)).scalars().all()
+    return render_template("coding/cycle_hub.html", cycle=cycle, items=items, uncoded=uncoded, jobs=jobs,
+                           pending=sg.pending_by_code(cycle.id), locale=locale(),
+                           latest_run=_latest_run(cycle.id))
+
+
+@bp.route("/cycles/<int:cycle_id>/suggest", methods=["POST"])
+@login_required
+def start_suggestions(cycle_id: int):
+    require("nlp.run")
+    cycle = _cycle(cycle_id)
+    ensure_codebook()
+    job = enqueue("suggest", cycle=cycle, params={"only_uncoded": request.form.get("scope") != "all"},
+                  actor=current_user)
+    db.session.commit()
+    flash(_("Suggesting codes. You can leave this page: the work goes on and the results are kept."), "success")
+    return redirect(url_for("coding.cycle_hub", cycle_id=cycle.id, _anchor=f"job-{job.id}"))
+
+
+@bp.route("/cycles/<int:cycle_id>/discover", methods=["POST"])
+@login_required
+def start_topics(cycle_id: int):
+    require("nlp.run")
+    cycle = _cycle(cycle_id)
+    seed = request.form.get("seed", "42")
+    job = enqueue("topics", cycle=cycle, params={"seed": int(seed) if seed.isdigit() else 42}, actor=current_user)
+    db.session.commit()
+    flash(_("Discovering topics. This page shows the progress."), "success")
+    return redirect(url_for("coding.cycle_hub", cycle_id=cycle.id, _anchor=f"job-{job.id}"))
+
+
+@bp.route("/jobs/<int:job_id>")
+@login_required
+def job_status(job_id: int):
+    require("nlp.view")
+    job = db.session.get(Job, job_id)
+    if job is None:
+        abort(404)
+    partial = request.headers.get("HX-Request") == "true"
+    return render_template("coding/_job.html" if partial else "coding/job.html", job=job)
+
+
+@bp.route("/suggestions/<int:suggestion_id>/accept", methods=["POST"])
+@login_required
+def accept_suggestion(suggestion_id: int):
+    suggestion = _suggestion(suggestion_id)
+    start = end = None
+    if request.form.get("start", "").isdigit() and request.form.get("end", "").isdigit():
+        start, end = int(request.form["start"]), int(request.form["end"])  # an adjusted span
+    try:
+        sg.accept(suggestion, current_user, start, end)
+    except ValidationFailed as err:
+        db.session.rollback()
+        flash(_first_error(err), "error")
+    else:
+        db.session.commit()
+        flash(_("Accepted: %(code)s.", code=suggestion.code.label(locale())), "success")
+    return redirect(url_for("evidence.show", item_id=suggestion.item_id, _anchor="suggestions"))
+
+
+@bp.route("/suggestions/<int:suggestion_id>/reject", methods=["POST"])
+@login_required
+def reject_suggestion(suggestion_id: int):
+    suggestion = _suggestion(suggestion_id)
+    try:
+        sg.reject(suggestion, current_user)
+    except ValidationFailed as err:
+        flash(_first_error(err), "error")
+    else:
+        db.session.commit()
+        flash(_("Rejected: it will not be suggested again for this passage."), "success")
+    return redirect(url_for("evidence.show", item_id=suggestion.item_id, _anchor="suggestions"))
+
+
+def _suggestion(suggestion_id: int) -> Suggestion:
+    suggestion = db.session.get(Suggestion, suggestion_id)
+    if suggestion is None:
+        abort(404)
+    require("coding.create", suggestion.item)
+    return suggestion
+
+
+@bp.route("/cycles/<int:cycle_id>/suggestions", methods=["GET", "POST"])
+@login_required
+def bulk_suggestions(cycle_id: int):
+    require("nlp.run")
+    cycle = _cycle(cycle_id)
+    code = ops.get_code(request.values.get("code", "")) if request.values.get("code") else None
+    if request.method == "POST":
+        if code is None:
+            abort(404)
+        ids = [int(v) for v in request.form.getlist("suggestion") if v.isdigit()]
+        if not ids:
+            flash(_("Tick at least one passage to accept."), "error")
+            return redirect(url_for("coding.bulk_suggestions", cycle_id=cycle.id, code=code.key))
+        try:
+            count = sg.bulk_accept(cycle.id, code, ids, current_user)
+        except ValidationFailed as err:
+            db.session.rollback()
+            flash(_first_error(err), "error")
+            return redirect(url_for("coding.bulk_suggestions", cycle_id=cycle.id, code=code.key))
+        db.session.commit()
+        flash(ngettext("%(num)s passage coded with %(code)s.", "%(num)s passages coded with %(code)s.", count,
+                       code=code.label(locale())), "success")
+        return redirect(url_for("coding.bulk_suggestions", cycle_id=cycle.id))
+    pager = paginate(sg.pending_for_code(cycle.id, code)) if code else None
+    return render_template("coding/bulk.html", cycle=cycle, code=code, pager=pager,
+                           counts=sg.pending_by_code(cycle.id), locale=locale())
+
+
+def _latest_run(cycle_id: int) -> TopicRun | None:
+    return db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle_id).order_by(TopicRun.id.desc())
+                              .limit(1)).scalar_one_or_none()
+
+
+@bp.route("/cycles/<int:cycle_id>/topics")
+@login_required
+def topics(cycle_id: int):
+    require("nlp.view")
+    cycle = _cycle(cycle_id)
+    run = None
+    if request.args.get("run", "").isdigit():
+        run = db.session.get(TopicRun, int(request.args["run"]))
+        if run is None or run.cycle_id != cycle.id:
+            abort(404)
+    run = run or _latest_run(cycle.id)
+    live = [t for t in run.topics if t.merged_into_id is None] if run else []
+    items = {}
+    if run:
+        ids = {i for t in live for i in t.member_ids}
+        items = {i.id: i for i in db.session.execute(db.select(EvidenceItem).filter(EvidenceItem.id.in_(ids))).scalars()}
+    per_city: dict = {}
+    for t in live:
+        for item_id in t.member_ids:
+            if item_id in items:
+                per_city.setdefault(items[item_id].city.name, {}).setdefault(t.id, 0)
+                per_city[items[item_id].city.name][t.id] += 1
+    per_cycle: dict = {}
+    for t in live:
+        for item_id in t.member_ids:
+            if item_id in items and items[item_id].date:
+                month = items[item_id].date.strftime("%Y-%m")
+                per_cycle.setdefault(month, {}).setdefault(t.id, 0)
+                per_cycle[month][t.id] += 1
+    by_number = {t.number: t for t in live}
+    related = [(by_number.get(r.get("a")), by_number.get(r.get("b")), r) for r in (run.result.get("related") or [])
+               ] if run else []
+    return render_template("coding/topics.html", cycle=cycle, run=run, topics=live, items=items,
+                           per_city=dict(sorted(per_city.items())), per_month=dict(sorted(per_cycle.items())),
+                           related=[r for r in related if r[0] and r[1]], codes=ops.all_codes(), locale=locale(),
+                           runs=db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle.id)
+                                                   .order_by(TopicRun.id.desc())).scalars().all())
+
+
+def _topic(topic_id: int) -> Topic:
+    require("nlp.run")
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        abort(404)
+    return topic
+
+
+def _back(topic: Topic):
+    return redirect(url_for("coding.topics", cycle_id=topic.run.cycle_id, run=topic.run_id, _anchor=f"topic-{topic.id}"))
+
+
+@bp.route("/topics/<int:topic_id>/rename", methods=["POST"])
+@login_required
+def rename_topic(topic_id: int):
+    topic = _topic(topic_id)
+    try:
+        sg.rename_topic(topic, request.form.get("label", ""), current_user)
+    except ValidationFailed as err:
+        flash(_first_error(err), "error")
+        return _back(topic)
+    db.session.commit()
+    flash(_("Topic renamed."), "success")
+    return _back(topic)
+
+
+@bp.route("/topics/<int:topic_id>/merge", methods=["POST"])
+@login_required
+def merge_topic(topic_id: int):
+    topic = _topic(topic_id)
+    other = db.session.get(Topic, int(request.form["other"])) if request.form.get("other", "").isdigit() else None
+    if other is None:
+        flash(_("Choose the topic to merge in."), "error")
+        return _back(topic)
+    try:
+        sg.merge_topics(topic, other, current_user)
+    except ValidationFailed as err:
+        flash(_first_error(err), "error")
+        return _back(topic)
+    db.session.commit()
+    flash(_("Topics merged."), "success")
+    return _back(topic)
+
+
+@bp.route("/topics/<int:topic_id>/map", methods=["POST"])
+@login_required
+def map_topic(topic_id: int):
+    topic = _topic(topic_id)
+    code = ops.get_code(request.form.get("code", ""))
+    if code is None:
+        flash(_("Choose a code."), "error")
+        return _back(topic)
+    try:
+        created = sg.map_topic(topic, code, current_user)
+    except ValidationFailed as err:
+        flash(_first_error(err), "error")
+        return _back(topic)
+    db.session.commit()
+    flash(ngettext("Mapped to %(code)s; %(num)s item proposed for that code.",
+                   "Mapped to %(code)s; %(num)s items proposed for that code.", created,
+                   code=code.label(locale())), "success")
+    return _back(topic)
