@@ -93,7 +93,7 @@ def run_topics(job, report) -> dict:
         k: result.get(k) for k in ("per_group", "over_time", "related", "params", "documents")})
     for t in result["topics"]:
         words = [w[0] if isinstance(w, (list, tuple)) else w for w in t.get("words", [])][:10]
-        run.topics.append(Topic(number=int(t["id"]), label=(t.get("label") or ", ".join(words[:4]))[:120],
+        run.topics.append(Topic(number=int(t["id"]), label=(", ".join(words[:4]) or str(t.get("label") or t["id"]))[:120],
                                 words=words, member_ids=list(t.get("member_ids") or []),
                                 representative_ids=list(t.get("representative_ids") or []),
                                 languages=t.get("languages") or {}, likely_codes=list(t.get("codes") or [])[:5]))
