@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 BERTOPIC := bertopic==0.17.4
 
-.PHONY: demo test test-sqlite test-postgres install db secret assets bench clean browser-deps
+.PHONY: translations demo test test-sqlite test-postgres install db secret assets bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ assets:
 	cd frontend && npx sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps app.scss ../static/css/app.css
 	cp frontend/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk-frontend/
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js static/vendor/
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o peer_review/translations/messages.pot .
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
