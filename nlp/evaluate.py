@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 from .codebook import DATA_DIR, load_codebook
 from .engine import DEFAULT_THRESHOLD, suggest

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from .codebook import load_codebook
 from .engine import DEFAULT_THRESHOLD, analyze, lexicon_scores, normalise_items
-from .text import display_form, get_nlp, strip_accents
+from .text import display_form, get_nlp
 
 CONCEPT = "zzcode_"  # prefix of concept tokens (one per lexicon code found in a document)
 

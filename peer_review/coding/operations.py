@@ -13,7 +13,7 @@ from ..audit.operations import record
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..utils import slugify, strip_control
-from .models import Code, CodeGroup, Coding, DoubleCodingSample, Memo, SampleItem
+from .models import Code, Coding, DoubleCodingSample, Memo, SampleItem
 
 CODEBOOK_PATH = os.path.join(ROOT, "rubrics", "codebook.yaml")
 LOCALES = ("en", "es", "fr")

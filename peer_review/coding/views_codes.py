@@ -13,7 +13,7 @@ from ..evidence.models import EvidenceItem
 from ..evidence.operations import find_passage
 from ..extensions import db
 from ..pagination import paginate
-from ..permissions import can, is_facilitator, require
+from ..permissions import can, require
 from ..users.models import FACILITATOR, NetworkRole, User
 from . import operations as ops
 from .blueprint import bp

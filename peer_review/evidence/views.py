@@ -21,10 +21,7 @@ from .uploads import UploadRejected
 
 
 def get_item_or_404(item_id: int) -> EvidenceItem:
-    item = db.session.get(EvidenceItem, item_id)
-    if item is None:
-        abort(404)
-    return item
+    return db.get_or_404(EvidenceItem, item_id)
 
 
 def _form_choices(form: EvidenceForm) -> None:

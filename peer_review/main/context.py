@@ -7,7 +7,6 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
 from ..cities.models import POPULATION_BANDS, REGIONS
-from ..pagination import pagination_params
 from ..permissions import can
 from ..users.models import CITY_ROLES, NETWORK_ROLES
 

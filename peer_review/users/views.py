@@ -18,10 +18,7 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return db.get_or_404(User, user_id)
 
 
 def _city_by_slug(slug: str | None) -> City | None:
