@@ -98,3 +98,56 @@ def admin_system(user: User) -> Section | None:
         {"text": _("Database: %(engine)s", engine=engine)},
         {"text": _("Mail: %(mail)s", mail=mail)},
     ]}
+
+
+@provider
+def facilitator_work(user: User) -> Section | None:
+    """Facilitators: what is left to code, to decide and to double-code in the cycles in progress."""
+    from ..coding.models import Coding, DoubleCodingSample
+    from ..coding.nlp_models import Suggestion
+    from ..evidence.models import EvidenceItem
+    from ..permissions import is_facilitator
+    if not is_facilitator(user):
+        return None
+    items = []
+    for cycle in current_cycles(None):
+        counted = db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None))
+        uncoded = db.session.scalar(db.select(func.count(EvidenceItem.id)).filter(
+            EvidenceItem.cycle_id == cycle.id, EvidenceItem.consent != "withdrawn", ~counted.exists()))
+        pending = db.session.scalar(db.select(func.count(Suggestion.id)).join(
+            EvidenceItem, Suggestion.item_id == EvidenceItem.id).filter(
+            EvidenceItem.cycle_id == cycle.id, Suggestion.state == "pending"))
+        items.append({"text": ngettext("%(cycle)s: %(num)s item not coded yet", "%(cycle)s: %(num)s items not coded yet",
+                                       uncoded, cycle=cycle.name),
+                      "href": url_for("coding.cycle_hub", cycle_id=cycle.id),
+                      "hint": ngettext("%(num)s suggestion waiting for a decision",
+                                       "%(num)s suggestions waiting for a decision", pending)})
+    samples = db.session.execute(db.select(DoubleCodingSample).filter(
+        DoubleCodingSample.reconciled_at.is_(None),
+        (DoubleCodingSample.coder_a_id == user.id) | (DoubleCodingSample.coder_b_id == user.id))).scalars().all()
+    for sample in samples:
+        items.append({"text": _("Double coding: %(name)s", name=sample.name),
+                      "href": url_for("coding.sample_show", sample_id=sample.id),
+                      "hint": _("You code these items blind to the other coder.")})
+    return {"id": "coding", "title": _("Evidence to code"), "items": items,
+            "empty": _("No cycle is in progress.")}
+
+
+@provider
+def city_evidence(user: User) -> Section | None:
+    """City staff: their cities' evidence in the cycles in progress."""
+    from ..evidence.models import EvidenceItem
+    if not user.memberships:
+        return None
+    items = []
+    for m in sorted(user.memberships, key=lambda m: m.city.name):
+        for cycle in current_cycles({m.city_id}):
+            count = db.session.scalar(db.select(func.count(EvidenceItem.id)).filter_by(
+                city_id=m.city_id, cycle_id=cycle.id))
+            items.append({"text": ngettext("%(city)s, %(cycle)s: %(num)s evidence item",
+                                           "%(city)s, %(cycle)s: %(num)s evidence items", count,
+                                           city=m.city.name, cycle=cycle.name),
+                          "href": url_for("evidence.index", city=m.city.slug, cycle=cycle.id),
+                          "hint": _("Add narratives, safety audit notes and stories of cultural participation.")})
+    return {"id": "evidence", "title": _("Your evidence"), "items": items,
+            "empty": _("Your cities are not in a cycle now.")}

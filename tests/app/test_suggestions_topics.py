@@ -187,3 +187,15 @@ def test_the_classifier_learns_from_accepted_codings(app, setting):
     info = nlp_adapter.train_from_codings(nlp_adapter.codebook_for_nlp())
     assert info["trained"] and info["codings"] >= 20
     assert nlp_adapter.load_classifier() is not None
+
+
+def test_home_page_shows_what_is_waiting_for_facilitators_and_cities(client, setting, login, make_user):
+    ops.add_codings(setting["items"][0], [ops.get_code("trust")], setting["facilitator"])
+    db.session.commit()
+    login(client, setting["facilitator"])
+    page = client.get("/").get_data(as_text=True)
+    assert f"2026 round: {len(TEXTS) - 1} items not coded yet" in page
+    member = make_user("m@a.example", city=setting["city"])
+    login(client, member)
+    page = client.get("/").get_data(as_text=True)
+    assert f"Alpha, 2026 round: {len(TEXTS)} evidence items" in page and "items not coded yet" not in page
