@@ -215,7 +215,7 @@ def suggest(items, codebook=None, classifier=None, threshold: float = DEFAULT_TH
                 score = (1 - w) * ls + w * p["prob"]
                 entry = dict(l) if l else {"spans": [], "why": [], "polarity": "present"}
                 entry["score"] = score
-                entry["why"] = list(entry["why"]) + [f"model: {f}" for f in p["features"]]
+                entry["why"] = list(entry["why"]) + [f"model: {_readable_feature(f)}" for f in p["features"]]
                 entry["source"] = "both" if l else "classifier"
                 combined[code] = entry
         else:
@@ -229,3 +229,12 @@ def suggest(items, codebook=None, classifier=None, threshold: float = DEFAULT_TH
         codes.sort(key=lambda c: (-c["score"], c["code"]))
         results.append({"id": a.id, "lang": a.lang, "codes": codes})
     return results
+
+
+def _readable_feature(feature: str) -> str:
+    """Classifier features as a facilitator can read them: concept features name the lexicon they stand for."""
+    if feature.startswith("__lexabs_"):
+        return f"words about missing {feature[len('__lexabs_'):]}"
+    if feature.startswith("__lex_"):
+        return f"words about {feature[len('__lex_'):]}"
+    return feature

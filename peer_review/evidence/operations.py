@@ -123,6 +123,10 @@ def update_item(item: EvidenceItem, data: dict, actor=None) -> EvidenceItem:
     if city.id not in cycle.city_ids:
         raise ValidationFailed({"cycle": [_l("%(city)s does not take part in %(cycle)s", city=city.name,
                                              cycle=cycle.name)]})
+    if "text" in values and values["text"] != item.text:
+        from ..coding.nlp_models import Suggestion
+        # Suggestions point into the old text; they are made again by the next run.
+        db.session.execute(db.delete(Suggestion).where(Suggestion.item_id == item.id))
     for key, value in values.items():
         setattr(item, key, value)
     db.session.flush()
@@ -282,6 +286,16 @@ def redact_item(item: EvidenceItem, spans: list[tuple[int, int]], actor=None) ->
             removed += 1
         else:
             coding.start_offset, coding.end_offset = moved
+    from ..coding.nlp_models import Suggestion
+    for suggestion in db.session.execute(db.select(Suggestion).filter_by(item_id=item.id)).scalars():
+        if suggestion.start_offset is None:
+            continue
+        moved = remap(suggestion.start_offset, suggestion.end_offset)
+        # A proposal touching removed text may quote it in its reasons: it goes (the next run proposes again).
+        if moved is None or moved[1] - moved[0] != suggestion.end_offset - suggestion.start_offset:
+            db.session.delete(suggestion)
+        else:
+            suggestion.start_offset, suggestion.end_offset = moved
     item.text = new_text
     item.redactions = (item.redactions or 0) + 1
     record("evidence.redact", "evidence", item.id, summary=f"{item.title}: {len(clean)} passage(s) redacted",

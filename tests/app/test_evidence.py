@@ -182,8 +182,16 @@ def test_redaction_leaves_no_trace_in_the_database(client, app, setting, login):
                          start + len("the street is dark"))[0]
     inside = add_codings(item, [get_code("trust")], setting["facilitator"], text.index("Calle"),
                          text.index("Calle") + 10)[0]
+    from peer_review.coding.nlp_models import Suggestion
+    dark = text.index("dark")
+    suggestion = Suggestion(item=item, code=get_code("spatial_investment"), start_offset=dark, end_offset=dark + 4,
+                            score=0.6, why=["dark"])
+    gone = Suggestion(item=item, code=get_code("trust"), start_offset=text.index("Gonzalez"),
+                      end_offset=text.index("Gonzalez") + 8, score=0.6, why=["Gonzalez"])
+    db.session.add_all([suggestion, gone])
     db.session.commit()
     coding_id, inside_id, item_id = coding.id, inside.id, item.id
+    suggestion_id, gone_id = suggestion.id, gone.id
     login(client, setting["member"])
     page = client.get(f"/evidence/{item.id}/redact").get_data(as_text=True)
     assert "maria.g@example.org" in page and "+34 612 345 678" in page  # proposed automatically
@@ -199,6 +207,8 @@ def test_redaction_leaves_no_trace_in_the_database(client, app, setting, login):
     moved = db.session.get(Coding, coding_id)
     assert moved.passage() == "the street is dark"
     assert db.session.get(Coding, inside_id) is None  # a passage made only of removed text is gone
+    assert db.session.get(Suggestion, suggestion_id).passage() == "dark"
+    assert db.session.get(Suggestion, gone_id) is None
     entry = db.session.execute(db.select(AuditEntry).filter_by(action="evidence.redact")).scalar_one()
     # nothing anywhere in the database holds the removed text
     for table in db.metadata.sorted_tables:
