@@ -296,11 +296,44 @@ def redact_item(item: EvidenceItem, spans: list[tuple[int, int]], actor=None) ->
             db.session.delete(suggestion)
         else:
             suggestion.start_offset, suggestion.end_offset = moved
+    _scrub_topics(item.cycle_id, [text[s:e] for s, e in clean])
     item.text = new_text
     item.redactions = (item.redactions or 0) + 1
     record("evidence.redact", "evidence", item.id, summary=f"{item.title}: {len(clean)} passage(s) redacted",
            after={"passages": len(clean), "codings_removed": removed}, actor=actor)
     return len(clean)
+
+
+def _fold(word: str) -> str:
+    import unicodedata
+    return unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode("ascii")
+
+
+def _scrub_topics(cycle_id: int, removed: list[str]) -> None:
+    """Topic words are lemmas of the cycle's texts: drop any that came from the removed passages."""
+    import re
+    from ..coding.nlp_models import Topic, TopicRun
+    tokens = {_fold(w) for passage in removed for w in re.findall(r"\w{4,}", passage)}
+    if not tokens:
+        return
+
+    def scrub(value):
+        if isinstance(value, str):
+            return "[redacted]" if any(t in _fold(value) for t in tokens) else value
+        if isinstance(value, list):
+            return [scrub(v) for v in value if not (isinstance(v, str) and scrub(v) != v)]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    for run in db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle_id)).scalars():
+        run.result = scrub(run.result)
+        for topic in run.topics:
+            words = scrub(topic.words)
+            if words != topic.words:
+                topic.words = words
+                if scrub(topic.label) != topic.label:
+                    topic.label = ", ".join(words[:4]) or "[redacted]"
 
 
 def find_passage(text: str, passage: str) -> tuple[int, int] | None:

@@ -188,7 +188,11 @@ def test_redaction_leaves_no_trace_in_the_database(client, app, setting, login):
                             score=0.6, why=["dark"])
     gone = Suggestion(item=item, code=get_code("trust"), start_offset=text.index("Gonzalez"),
                       end_offset=text.index("Gonzalez") + 8, score=0.6, why=["Gonzalez"])
-    db.session.add_all([suggestion, gone])
+    from peer_review.coding.nlp_models import Topic, TopicRun
+    run = TopicRun(cycle=setting["cycle"], result={"per_group": {"words": [["gonzalez", 0.4], ["street", 0.2]]}})
+    run.topics = [Topic(number=0, label="gonzalez, street", words=["gonzalez", "street", "dark"],
+                        member_ids=[item.id], representative_ids=[item.id])]
+    db.session.add_all([suggestion, gone, run])
     db.session.commit()
     coding_id, inside_id, item_id = coding.id, inside.id, item.id
     suggestion_id, gone_id = suggestion.id, gone.id
@@ -209,12 +213,14 @@ def test_redaction_leaves_no_trace_in_the_database(client, app, setting, login):
     assert db.session.get(Coding, inside_id) is None  # a passage made only of removed text is gone
     assert db.session.get(Suggestion, suggestion_id).passage() == "dark"
     assert db.session.get(Suggestion, gone_id) is None
+    topic = db.session.execute(db.select(Topic)).scalar_one()
+    assert topic.words == ["street", "dark"] and "gonzalez" not in topic.label
     entry = db.session.execute(db.select(AuditEntry).filter_by(action="evidence.redact")).scalar_one()
     # nothing anywhere in the database holds the removed text
     for table in db.metadata.sorted_tables:
         for row in db.session.execute(table.select()).all():
             dump = repr(tuple(row))
-            for secret in ("Maria Gonzalez", "Calle Luna", "612 345 678", "maria.g@example.org"):
+            for secret in ("Maria Gonzalez", "Calle Luna", "612 345 678", "maria.g@example.org", "gonzalez"):
                 assert secret not in dump, f"{secret!r} left in {table.name}"
     assert "Maria" not in str(entry.summary)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
