@@ -60,3 +60,14 @@ def test_sign_in_error_summary_links_to_the_field(page, demo):
     summary.get_by_role("link", name="Enter your email address").click()
     assert page.evaluate("document.activeElement.id") == "email"
     screenshot(page, "login-errors")
+
+
+def test_pages_fit_a_phone_screen(page, demo):
+    from peer_review.demo.cities import DEMO_PASSWORD
+    sign_in(page, "facilitator@demo.safercities.example", DEMO_PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/evidence/", "/evidence/5", "/evidence/new", "/coding/codes/", "/coding/codes/trust",
+                 "/coding/samples/", "/exchange/", "/cycles/", "/users/me"):
+        page.goto(page.base_url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide on a 390px screen"
