@@ -7,6 +7,7 @@ import random
 import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from .. import ROOT
 from ..audit.operations import record
@@ -297,6 +298,7 @@ def passages_for_code(code: Code, *, city_id=None, cycle_id=None, type=None, gro
     """Every counted passage coded with this code (and its merged-away codes, which now point here)."""
     from ..evidence.models import EvidenceItem
     stmt = db.select(Coding).join(EvidenceItem, Coding.item_id == EvidenceItem.id) \
+        .options(selectinload(Coding.coder)) \
         .filter(Coding.code_id == code.id, Coding.sample_id.is_(None)) \
         .order_by(EvidenceItem.city_id, EvidenceItem.id, Coding.start_offset)
     if city_id:
