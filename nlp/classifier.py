@@ -119,8 +119,38 @@ class CodeClassifier:
         return self.predict_features(features(analysis, lexicon_scores(analysis, codebook)))
 
 
+def _calibration_shift(X, y, C: float) -> float:
+    """Logit shift that puts the decision point where cross-validated F1 is best.
+
+    With few positives a balanced logistic regression is under-confident: its probabilities for the code's
+    own items sit around 0.35-0.45, below the suggestion threshold, so a network's new code would never be
+    suggested. Cross-validated probabilities pick the best cut-off ``t`` on the training data; the intercept
+    moves by logit(t) so that ``t`` lands on 0.5. The shift is capped so that a small sample cannot make a
+    code fire everywhere.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    folds = int(min(5, y.sum(), len(y) - y.sum()))
+    if folds < 3:
+        return 0.0
+    model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=2000)
+    probs = cross_val_predict(model, X, y, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
+                              method="predict_proba")[:, 1]
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.2, 0.81, 0.05):
+        pred = probs >= t
+        tp = float((pred & (y == 1)).sum())
+        f1 = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best_t - 0.5)):
+            best_t, best_f1 = float(t), f1
+    return max(-1.5, min(1.5, math.log(best_t / (1 - best_t))))
+
+
 def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 2.0,
-                     max_weight: float = 0.4, half_weight_at: float = 10.0) -> CodeClassifier:
+                     max_weight: float = 0.4, half_weight_at: float = 10.0,
+                     calibrate: bool = True) -> CodeClassifier:
     """Train from accepted codings.
 
     ``accepted``: ``[{"text", "codes": [...], "lang"?}]`` (an item and all codes accepted for it; other codes
@@ -157,7 +187,8 @@ def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 
         clf.fit(X, y)
         w = clf.coef_[0]
         nz = np.flatnonzero(np.abs(w) > 1e-4)
-        models[code] = {"intercept": float(clf.intercept_[0]), "n_pos": n_pos, "n_neg": n_neg,
+        shift = _calibration_shift(X, y, C) if calibrate else 0.0
+        models[code] = {"intercept": float(clf.intercept_[0]) - shift, "n_pos": n_pos, "n_neg": n_neg,
                         "coef": {int(i): round(float(w[i]), 5) for i in nz}}
     no_lex = [c for c in models if (lexicons.get(c) is None or lexicons[c].source == "codebook seed words")]
     meta = {"n_items": len(rows), "min_examples": min_examples, "C": C, "max_weight": max_weight,

@@ -64,8 +64,10 @@ def cmd_topics(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate, format_report, load_labelled
+    from .evaluate import evaluate, eval_path, format_report, load_labelled
     from .classifier import train_classifier
+    if args.set and not args.data:
+        args.data = str(eval_path(args.set))
     clf = None
     if args.train_split:
         clf = train_classifier(load_labelled(args.data, args.train_split), codebook=args.codebook)
@@ -74,7 +76,7 @@ def cmd_evaluate(args) -> int:
         clf = CodeClassifier.load(args.model)
     res = evaluate(codebook=args.codebook, classifier=clf, threshold=args.threshold, split=args.split,
                    path=args.data)
-    title = f"split={args.split or 'all'} threshold={args.threshold}" + (
+    title = (f"set={args.set} " if args.set else "") + f"split={args.split or 'all'} threshold={args.threshold}" + (
         f" classifier trained on split={args.train_split}" if args.train_split else "")
     if args.json:
         res.pop("errors", None)
@@ -113,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_topics)
     e = sub.add_parser("evaluate", help="precision/recall/F1 per code on the labelled set")
     e.add_argument("--data", default=None, help="labelled JSONL (default nlp/data/eval/labelled.jsonl)")
+    e.add_argument("--set", default=None, choices=["labelled", "realistic"],
+                   help="bundled evaluation set (default labelled; 'realistic' = frozen real-style passages)")
     e.add_argument("--split", default=None, choices=["dev", "test", "all"])
     e.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     e.add_argument("--codebook", default=None)

@@ -23,6 +23,24 @@ NEGATION_CUES = {
            "ausencia", "tampoco", "carece", "carecen", "carencia"},
     "fr": {"ne", "n'", "n’", "pas", "sans", "jamais", "aucun", "aucune", "rien", "ni", "manque", "absence", "nul", "nulle"},
 }
+# Cues that make a mention of an incident hypothetical or programmatic rather than a report of one:
+# "fear of being attacked", "peur d'être agressée", "violence prevention", "prevención de la violencia".
+# Applied to the codes in FRAME_CODES only (fear itself is fear_of_crime's evidence).
+FRAME_CODES = {"violence_crime"}
+FRAME_BEFORE = {
+    "en": {"fear", "afraid", "scared", "worry", "worried", "risk", "prevent", "prevention", "prevention",
+           "reduce", "reduction", "tackle", "tackling", "against", "combat", "end", "avoid", "if", "whether"},
+    "es": {"miedo", "temor", "temer", "riesgo", "prevenir", "prevencion", "reducir", "reduccion", "contra",
+           "combatir", "erradicar", "evitar", "si"},
+    "fr": {"peur", "crainte", "craindre", "risque", "prevenir", "prevention", "reduire", "reduction", "contre",
+           "lutte", "lutter", "combattre", "eviter", "si"},
+}
+FRAME_AFTER = {"prevention", "reduction", "prevencion", "reduction", "reduire"}
+# A weak/medium mention of a code counts as medium-to-strong when a hit of a related code is close by
+# ("women" near "afraid"/"assaulted"/"latrine" is about women's safety; "women" alone is not).
+# (related codes, bonus, only when the code has no strong term of its own)
+CONTEXT_BOOST = {"gender_equity": ({"fear_of_crime", "violence_crime", "safe_sanitation"}, 0.45, True)}
+CONTEXT_CHARS = 120
 SCOPE_BREAKS = {"and", "or", "y", "e", "o", "u", "et", "ou", "but", "however", "although", "though", "yet", "pero", "sino", "aunque", "mais", "cependant",
                 "pourtant", "toutefois", "because", "porque", "parce", "car"}
 
@@ -37,6 +55,7 @@ class Hit:
     term: str            # normalised term (lemma key)
     negated: bool
     lang: str
+    framed: bool = False  # hypothetical / programmatic mention ("fear of being attacked", "violence prevention")
 
 
 @dataclass
@@ -63,6 +82,27 @@ def _is_negated(doc, start: int, lang: str) -> bool:
             return True
         i -= 1
         steps += 1
+    return False
+
+
+def _framed(doc, start: int, end: int, lang: str) -> bool:
+    cues = FRAME_BEFORE.get(lang, FRAME_BEFORE["en"])
+    i, steps = start - 1, 0
+    while i >= 0 and steps < NEG_WINDOW:
+        t = doc[i]
+        if t.is_punct:
+            break
+        low = strip_accents(t.lower_)
+        if low in cues or t.norm_ in cues:
+            return True
+        if low in SCOPE_BREAKS:
+            break
+        i -= 1
+        steps += 1
+    if end < len(doc):
+        t = doc[end]
+        if strip_accents(t.lower_) in FRAME_AFTER or t.norm_ in FRAME_AFTER:
+            return True
     return False
 
 
@@ -138,7 +178,8 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
                 span = doc[s:e]
                 a.hits.append(Hit(code=code, tier=tier, start=off + span.start_char, end=off + span.end_char,
                                   text=span.text, term=" ".join(t.norm_ for t in span),
-                                  negated=_negated_hit(doc, s, lang), lang=lang))
+                                  negated=_negated_hit(doc, s, lang), lang=lang,
+                                  framed=code in FRAME_CODES and _framed(doc, s, e, lang)))
             if want_norms:
                 a.norms.extend(t.norm_ for t in doc
                                if t.is_alpha and len(t.norm_) > 1 and t.norm_ not in stops)
@@ -148,9 +189,18 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
 def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
     """Per code: score (0..1), spans, why, polarity, from an item's lexicon hits."""
     direction = {c.id: c.direction for c in codebook.codes}
+    # spans of "less of" evidence (e.g. elitism's "without consultation"): a "more of" word inside one of them
+    # ("consultation") is explained by that code and is not evidence of inclusion, present or absent
+    harm_spans = [(h.start, h.end) for h in a.hits
+                  if direction.get(h.code, "more") == "less" and not h.negated and h.tier != "weak"]
     per: Dict[str, dict] = {}
     for h in a.hits:
         d = direction.get(h.code, "more")
+        if h.framed:
+            continue                # "fear of being attacked", "violence prevention": not an incident
+        if d == "more" and any(hs <= h.start and h.end <= he and (hs, he) != (h.start, h.end)
+                               or (h.negated and hs < h.end and h.start < he) for hs, he in harm_spans):
+            continue
         absent = h.tier == "absent"
         if h.negated:
             if d == "less" and not absent:
@@ -165,6 +215,17 @@ def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
         if word not in e["why"]:
             e["why"].append(word)
         e["absent" if absent else "present"] += TIERS[h.tier]
+    for code, (ctx_codes, bonus, unless_strong) in CONTEXT_BOOST.items():
+        e = per.get(code)
+        if not e or (unless_strong and max(e["tw"].values()) >= TIERS["strong"]):
+            continue
+        mine = [h for h in a.hits if h.code == code and not h.negated and h.tier == "weak"
+                or (h.code == code and unless_strong and not h.negated and h.tier == "medium")]
+        near = [h for h in a.hits if h.code in ctx_codes and not h.framed and h.tier != "weak"
+                and not (h.negated and direction.get(h.code, "more") == "less")]
+        if any(abs(m.start - o.start) <= CONTEXT_CHARS and m.term != o.term for m in mine for o in near):
+            e["tw"]["__context__"] = bonus
+            e["terms"]["__context__"] = 1
     out = {}
     for code, e in per.items():
         ev = sum(e["tw"][t] + REPEAT_BONUS * min(n - 1, 2) for t, n in e["terms"].items())

@@ -8,6 +8,8 @@ Lexicon file format::
       medium: [dangerous, ...]             # weight 0.7: one mention is usually enough
       weak:   [night, ...]                 # weight 0.3: needs other evidence
       absent: [...]                        # terms that denote a LACK of a "more of" thing (weight 0.7)
+      exclude: [...]                       # other senses that contain a term ("tick-box", "juegos infantiles"):
+                                           # weight 0, they block overlapping matches of this code
     es: {...}
     fr: {...}
 
@@ -28,7 +30,9 @@ from .codebook import DATA_DIR, Codebook
 from .text import LANGS, get_nlp
 
 LEXICON_DIR = DATA_DIR / "lexicons"
-TIERS = {"strong": 1.0, "medium": 0.7, "weak": 0.3, "absent": 0.7}
+TIERS = {"strong": 1.0, "medium": 0.7, "weak": 0.3, "absent": 0.7, "exclude": 0.0}
+# order in which overlapping matches of one code are preferred at equal length ("exclude" always wins)
+_TIER_RANK = {"exclude": -3.0, "absent": -1.5, "strong": -1.0, "medium": -0.7, "weak": -0.3}
 SEED_TIER = "medium"  # codebook seed words are used as medium terms for codes without a lexicon file
 
 
@@ -135,13 +139,15 @@ class CompiledLexicons:
         out = []
         for code, ms in by_code.items():
             # prefer longer spans, then stronger tiers; drop overlapping shorter ones
-            ms.sort(key=lambda x: (-(x[2] - x[1]), -TIERS[x[0]] if x[0] != "absent" else -1.5, x[1]))
+            # an "exclude" match blocks every overlapping match of the code, even a longer one
+            ms.sort(key=lambda x: (x[0] != "exclude", -(x[2] - x[1]), _TIER_RANK.get(x[0], 0.0), x[1]))
             taken: List[Tuple[int, int]] = []
             for tier, s, e in ms:
                 if any(s < te and ts < e for ts, te in taken):
                     continue
                 taken.append((s, e))
-                out.append((code, tier, s, e))
+                if tier != "exclude":
+                    out.append((code, tier, s, e))
         out.sort(key=lambda x: (x[2], x[0]))
         return out
 
