@@ -162,6 +162,8 @@ RULES: dict[str, Rule] = {
     "sample.manage": lambda u, o=None: is_facilitator(u),
     "sample.view": lambda u, o=None: is_facilitator(u),
     "exchange.export": lambda u, o=None: is_facilitator(u) or is_staff(u),
+    # Anyone who may use at least one of the imports or exports sees the exchange page.
+    "exchange.index": lambda u, o=None: any(can(u, a) for a in ("evidence.import", "exchange.export", "code.manage")),
     "nlp.run": lambda u, o=None: is_facilitator(u),
     "nlp.view": lambda u, o=None: is_facilitator(u),
 }

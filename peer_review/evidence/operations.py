@@ -312,7 +312,7 @@ def _fold(word: str) -> str:
 def _scrub_topics(cycle_id: int, removed: list[str]) -> None:
     """Topic words are lemmas of the cycle's texts: drop any that came from the removed passages."""
     import re
-    from ..coding.nlp_models import Topic, TopicRun
+    from ..coding.nlp_models import TopicRun
     tokens = {_fold(w) for passage in removed for w in re.findall(r"\w{4,}", passage)}
     if not tokens:
         return

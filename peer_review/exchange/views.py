@@ -11,14 +11,11 @@ from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence import tabular, vocab
 from ..extensions import db
-from ..permissions import can, is_staff, register, require
+from ..permissions import can, is_staff, require
 from . import operations as ops
 from .blueprint import bp
 from .forms import CodebookConfirmForm, CodebookUploadForm, ConfirmForm, EvidenceUploadForm
 
-# Anyone who may use at least one of the imports or exports sees the exchange page.
-register("exchange.index", lambda u, o=None: can(u, "evidence.import") or can(u, "exchange.export")
-         or can(u, "code.manage"))
 
 
 @bp.record_once
