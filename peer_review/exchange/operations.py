@@ -99,7 +99,7 @@ def imports_folder() -> str:
 
 
 def _paths(token: str) -> tuple[str, str]:
-    if not isinstance(token, str) or not _TOKEN_RE.match(token):
+    if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
         raise UploadNotFound(token)
     folder = imports_folder()
     return os.path.join(folder, f"{token}.json"), os.path.join(folder, f"{token}.upload")
