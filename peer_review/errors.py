@@ -7,6 +7,11 @@ class ValidationFailed(Exception):
         super().__init__("; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items()))
         self.fields = fields
 
+    @property
+    def first_message(self) -> str:
+        """The first problem, for a one-line flash message."""
+        return str(next(iter(self.fields.values()))[0])
+
 
 def apply_to_form(form, error: ValidationFailed) -> None:
     """Show operation-level errors beside the form fields they belong to."""

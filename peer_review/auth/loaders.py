@@ -37,7 +37,7 @@ def load_user(user_id: str):
 
 @login_manager.request_loader
 def load_user_from_token(req):
-    if not req.path.startswith("/api/"):
+    if not is_api_request():
         return None
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):

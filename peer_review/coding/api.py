@@ -33,13 +33,6 @@ def list_codes():
     return CodeOutSchema().dump(codes, many=True)
 
 
-def _code_or_404(key):
-    code = ops.get_code(key)
-    if code is None:
-        abort(404)
-    return code
-
-
 @bp.get("/codes/<key>")
 @token_required
 def get_code(key):
@@ -55,7 +48,7 @@ def get_code(key):
         404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
     """
     require("code.view")
-    return CodeOutSchema().dump(_code_or_404(key))
+    return CodeOutSchema().dump(ops.get_code_or_404(key))
 
 
 @bp.post("/codes")
@@ -97,7 +90,7 @@ def update_code(key):
         422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
     """
     require("code.manage")
-    code = _code_or_404(key)
+    code = ops.get_code_or_404(key)
     data = load_json(CodeSchema(), partial=True)
     data.pop("key", None)
     ops.update_code(code, data, actor=current_user)

@@ -73,6 +73,10 @@ def get_code(key: str) -> Code | None:
     return db.session.execute(db.select(Code).filter_by(key=key)).scalar_one_or_none()
 
 
+def get_code_or_404(key: str) -> Code:
+    return db.first_or_404(db.select(Code).filter_by(key=key))
+
+
 def _clean_translations(value, field: str, errors: dict, limit: int, required_en: bool) -> dict:
     if not isinstance(value, dict):
         errors[field] = [_l("Give texts per language: en, es, fr")]
@@ -312,6 +316,12 @@ def passages_for_code(code: Code, *, city_id=None, cycle_id=None, type=None, gro
     if coder_id:
         stmt = stmt.filter(Coding.coder_id == coder_id)
     return stmt
+
+
+def has_counted_coding():
+    """SQL: the evidence item has at least one coding that counts (never blind double-coding work)."""
+    from ..evidence.models import EvidenceItem
+    return db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None)).exists()
 
 
 def code_usage() -> dict[int, int]:

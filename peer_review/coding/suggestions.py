@@ -24,13 +24,18 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
+def _codable(cycle_id: int, only_uncoded: bool):
+    stmt = db.select(EvidenceItem).filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn")
+    return stmt.filter(~ops.has_counted_coding()) if only_uncoded else stmt
+
+
 def cycle_items(cycle_id: int, only_uncoded: bool = False) -> list[EvidenceItem]:
-    stmt = db.select(EvidenceItem).filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn") \
-        .order_by(EvidenceItem.id)
-    if only_uncoded:
-        counted = db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None))
-        stmt = stmt.filter(~counted.exists())
-    return list(db.session.execute(stmt).scalars())
+    return list(db.session.execute(_codable(cycle_id, only_uncoded).order_by(EvidenceItem.id)).scalars())
+
+
+def count_uncoded(cycle_id: int) -> int:
+    """Codable items of the cycle that nobody has coded yet, counted in the database."""
+    return db.session.scalar(_codable(cycle_id, True).with_only_columns(db.func.count(EvidenceItem.id)))
 
 
 def _blocked(item_id: int) -> dict[int, list[tuple]]:

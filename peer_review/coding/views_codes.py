@@ -90,7 +90,7 @@ def add_coding(item_id: int):
         created = ops.add_codings(item, codes, current_user, start, end)
     except ValidationFailed as err:
         db.session.rollback()
-        flash(str(next(iter(err.fields.values()))[0]), "error")
+        flash(err.first_message, "error")
         return redirect(url_for("evidence.show", item_id=item.id, _anchor="coding"))
     db.session.commit()
     flash(_("Coded with %(codes)s.", codes=", ".join(c.code.label(locale()) for c in created)) if created
@@ -161,13 +161,6 @@ def codes():
                                                              or c.parent not in all_codes])
 
 
-def _get_code_or_404(key: str) -> Code:
-    code = ops.get_code(key)
-    if code is None:
-        abort(404)
-    return code
-
-
 def _parent_choices(form: CodeForm, exclude: Code | None = None) -> None:
     form.parent.choices = [("", _("None: a top-level code"))] + [
         (c.key, c.label(locale())) for c in ops.all_codes() if exclude is None or c.id != exclude.id]
@@ -204,7 +197,7 @@ def _form_fields(err: ValidationFailed) -> ValidationFailed:
 @login_required
 def show_code(key: str):
     require("code.view")
-    code = _get_code_or_404(key)
+    code = ops.get_code_or_404(key)
     filters = {
         "city_id": int(request.args["city"]) if request.args.get("city", "").isdigit() else None,
         "cycle_id": int(request.args["cycle"]) if request.args.get("cycle", "").isdigit() else None,
@@ -239,7 +232,7 @@ def _merge_form(code: Code) -> MergeForm:
 @login_required
 def edit_code(key: str):
     require("code.manage")
-    code = _get_code_or_404(key)
+    code = ops.get_code_or_404(key)
     form = CodeForm(obj=code)
     _parent_choices(form, exclude=code)
     if request.method == "GET":
@@ -266,7 +259,7 @@ def edit_code(key: str):
 @login_required
 def merge_code(key: str):
     require("code.manage")
-    code = _get_code_or_404(key)
+    code = ops.get_code_or_404(key)
     form = _merge_form(code)
     target = ops.get_code(form.target.data or "") if form.validate_on_submit() else None
     if target is None:
@@ -276,7 +269,7 @@ def merge_code(key: str):
         moved = ops.merge_codes(code, target, actor=current_user)
     except ValidationFailed as err:
         db.session.rollback()
-        flash(str(next(iter(err.fields.values()))[0]), "error")
+        flash(err.first_message, "error")
         return redirect(url_for("coding.show_code", key=code.key))
     db.session.commit()
     flash(_("%(source)s merged into %(target)s: %(n)s codings moved.", source=code.label(locale()),
@@ -288,7 +281,7 @@ def merge_code(key: str):
 @login_required
 def retire_code(key: str):
     require("code.manage")
-    code = _get_code_or_404(key)
+    code = ops.get_code_or_404(key)
     retire = request.form.get("retired", "1") == "1"
     ops.retire_code(code, actor=current_user, retired=retire)
     db.session.commit()

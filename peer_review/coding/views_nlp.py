@@ -29,17 +29,13 @@ def _cycle(cycle_id: int) -> Cycle:
     return cycle
 
 
-def _first_error(err: ValidationFailed) -> str:
-    return str(next(iter(err.fields.values()))[0])
-
-
 @bp.route("/cycles/<int:cycle_id>/")
 @login_required
 def cycle_hub(cycle_id: int):
     require("nlp.view")
     cycle = _cycle(cycle_id)
     items = db.session.scalar(db.select(db.func.count(EvidenceItem.id)).filter_by(cycle_id=cycle.id))
-    uncoded = len(sg.cycle_items(cycle.id, only_uncoded=True))
+    uncoded = sg.count_uncoded(cycle.id)
     jobs = db.session.execute(db.select(Job).filter_by(cycle_id=cycle.id).order_by(Job.id.desc()).limit(10)).scalars().all()
     return render_template("coding/cycle_hub.html", cycle=cycle, items=items, uncoded=uncoded, jobs=jobs,
                            pending=sg.pending_by_code(cycle.id), locale=locale(),
@@ -93,7 +89,7 @@ def accept_suggestion(suggestion_id: int):
         sg.accept(suggestion, current_user, start, end)
     except ValidationFailed as err:
         db.session.rollback()
-        flash(_first_error(err), "error")
+        flash(err.first_message, "error")
     else:
         db.session.commit()
         flash(_("Accepted: %(code)s.", code=suggestion.code.label(locale())), "success")
@@ -107,7 +103,7 @@ def reject_suggestion(suggestion_id: int):
     try:
         sg.reject(suggestion, current_user)
     except ValidationFailed as err:
-        flash(_first_error(err), "error")
+        flash(err.first_message, "error")
     else:
         db.session.commit()
         flash(_("Rejected: it will not be suggested again for this passage."), "success")
@@ -139,7 +135,7 @@ def bulk_suggestions(cycle_id: int):
             count = sg.bulk_accept(cycle.id, code, ids, current_user)
         except ValidationFailed as err:
             db.session.rollback()
-            flash(_first_error(err), "error")
+            flash(err.first_message, "error")
             return redirect(url_for("coding.bulk_suggestions", cycle_id=cycle.id, code=code.key))
         db.session.commit()
         flash(ngettext("%(num)s passage coded with %(code)s.", "%(num)s passages coded with %(code)s.", count,
@@ -171,27 +167,28 @@ def topics(cycle_id: int):
     if run:
         ids = {i for t in live for i in t.member_ids}
         items = {i.id: i for i in db.session.execute(db.select(EvidenceItem).filter(EvidenceItem.id.in_(ids))).scalars()}
-    per_city: dict = {}
-    for t in live:
-        for item_id in t.member_ids:
-            if item_id in items:
-                per_city.setdefault(items[item_id].city.name, {}).setdefault(t.id, 0)
-                per_city[items[item_id].city.name][t.id] += 1
-    per_cycle: dict = {}
-    for t in live:
-        for item_id in t.member_ids:
-            if item_id in items and items[item_id].date:
-                month = items[item_id].date.strftime("%Y-%m")
-                per_cycle.setdefault(month, {}).setdefault(t.id, 0)
-                per_cycle[month][t.id] += 1
+    per_city = _topic_counts(live, items, lambda i: i.city.name)
+    per_month = _topic_counts(live, items, lambda i: i.date.strftime("%Y-%m") if i.date else None)
     by_number = {t.number: t for t in live}
     related = [(by_number.get(r.get("a")), by_number.get(r.get("b")), r) for r in (run.result.get("related") or [])
                ] if run else []
     return render_template("coding/topics.html", cycle=cycle, run=run, topics=live, items=items,
-                           per_city=dict(sorted(per_city.items())), per_month=dict(sorted(per_cycle.items())),
+                           per_city=per_city, per_month=per_month,
                            related=[r for r in related if r[0] and r[1]], codes=ops.all_codes(), locale=locale(),
                            runs=db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle.id)
                                                    .order_by(TopicRun.id.desc())).scalars().all())
+
+
+def _topic_counts(topics, items: dict, key) -> dict:
+    """{row key (city, month...): {topic id: number of its items}}, rows sorted; items without a key skipped."""
+    table: dict = {}
+    for t in topics:
+        for item_id in t.member_ids:
+            row = key(items[item_id]) if item_id in items else None
+            if row is not None:
+                table.setdefault(row, {}).setdefault(t.id, 0)
+                table[row][t.id] += 1
+    return dict(sorted(table.items()))
 
 
 def _topic(topic_id: int) -> Topic:
@@ -213,7 +210,7 @@ def rename_topic(topic_id: int):
     try:
         sg.rename_topic(topic, request.form.get("label", ""), current_user)
     except ValidationFailed as err:
-        flash(_first_error(err), "error")
+        flash(err.first_message, "error")
         return _back(topic)
     db.session.commit()
     flash(_("Topic renamed."), "success")
@@ -231,7 +228,7 @@ def merge_topic(topic_id: int):
     try:
         sg.merge_topics(topic, other, current_user)
     except ValidationFailed as err:
-        flash(_first_error(err), "error")
+        flash(err.first_message, "error")
         return _back(topic)
     db.session.commit()
     flash(_("Topics merged."), "success")
@@ -249,7 +246,7 @@ def map_topic(topic_id: int):
     try:
         created = sg.map_topic(topic, code, current_user)
     except ValidationFailed as err:
-        flash(_first_error(err), "error")
+        flash(err.first_message, "error")
         return _back(topic)
     db.session.commit()
     flash(ngettext("Mapped to %(code)s; %(num)s item proposed for that code.",

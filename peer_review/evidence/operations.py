@@ -147,7 +147,7 @@ def item_has_codings(item: EvidenceItem) -> bool:
 def visible_items(user, *, city: City | None = None, cycle: Cycle | None = None, type: str | None = None,
                   language: str | None = None, q: str | None = None, coded: str | None = None,
                   group: str | None = None):
-    from ..coding.models import Coding
+    from ..coding.operations import has_counted_coding
     stmt = db.select(EvidenceItem).filter(visible_evidence_clause(user, EvidenceItem)) \
         .order_by(EvidenceItem.date.desc().nulls_last(), EvidenceItem.id.desc())
     if city is not None:
@@ -164,8 +164,7 @@ def visible_items(user, *, city: City | None = None, cycle: Cycle | None = None,
         like = f"%{q.strip().lower()[:100]}%"
         stmt = stmt.filter(or_(func.lower(EvidenceItem.title).like(like), func.lower(EvidenceItem.area).like(like)))
     if coded in ("yes", "no"):
-        counted = db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None))
-        stmt = stmt.filter(counted.exists() if coded == "yes" else ~counted.exists())
+        stmt = stmt.filter(has_counted_coding() if coded == "yes" else ~has_counted_coding())
     return stmt
 
 

@@ -1,7 +1,7 @@
 """Evidence pages: list, create, read (and code), edit, attachments, redaction."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -134,7 +134,7 @@ def upload(item_id: int):
     if not form.validate_on_submit() or file is None or not file.filename:
         flash(_("Choose a file to upload."), "error")
         return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
-    data = file.read(ops.current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    data = file.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
     try:
         att = ops.add_attachment(item, file.filename, data, actor=current_user)
     except UploadRejected as err:
@@ -176,7 +176,7 @@ def use_attachment_text(item_id: int, attachment_id: int):
     try:
         ops.append_attachment_text(item, att, actor=current_user)
     except ValidationFailed as err:
-        flash(str(next(iter(err.fields.values()))[0]), "error")
+        flash(err.first_message, "error")
         return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
     db.session.commit()
     flash(_("The text of %(name)s was added to the item and can now be coded.", name=att.filename), "success")
@@ -224,7 +224,7 @@ def redact(item_id: int):
             try:
                 count = ops.redact_item(item, spans, actor=current_user)
             except ValidationFailed as err:
-                errors.append(str(next(iter(err.fields.values()))[0]))
+                errors.append(err.first_message)
             else:
                 db.session.commit()
                 flash(ngettext_redacted(count), "success")

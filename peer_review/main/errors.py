@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..auth.loaders import is_api_request
 from ..extensions import db
 
 MESSAGES = {
@@ -23,13 +24,9 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          500: "server_error"}
 
 
-def _is_api() -> bool:
-    return request.path.startswith("/api/")
-
-
 def _render(status: int, message: str | None = None):
     message = message or MESSAGES.get(status, MESSAGES[400])()
-    if _is_api():
+    if is_api_request():
         from ..api.errors import error_response
         return error_response(status, CODES.get(status, "error"), message)
     template = f"errors/{status}.html" if status in (403, 404, 429) else "errors/generic.html"

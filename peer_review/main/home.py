@@ -103,17 +103,16 @@ def admin_system(user: User) -> Section | None:
 @provider
 def facilitator_work(user: User) -> Section | None:
     """Facilitators: what is left to code, to decide and to double-code in the cycles in progress."""
-    from ..coding.models import Coding, DoubleCodingSample
+    from ..coding.models import DoubleCodingSample
     from ..coding.nlp_models import Suggestion
+    from ..coding.suggestions import count_uncoded
     from ..evidence.models import EvidenceItem
     from ..permissions import is_facilitator
     if not is_facilitator(user):
         return None
     items = []
     for cycle in current_cycles(None):
-        counted = db.select(Coding.id).filter(Coding.item_id == EvidenceItem.id, Coding.sample_id.is_(None))
-        uncoded = db.session.scalar(db.select(func.count(EvidenceItem.id)).filter(
-            EvidenceItem.cycle_id == cycle.id, EvidenceItem.consent != "withdrawn", ~counted.exists()))
+        uncoded = count_uncoded(cycle.id)
         pending = db.session.scalar(db.select(func.count(Suggestion.id)).join(
             EvidenceItem, Suggestion.item_id == EvidenceItem.id).filter(
             EvidenceItem.cycle_id == cycle.id, Suggestion.state == "pending"))

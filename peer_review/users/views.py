@@ -143,7 +143,7 @@ def set_active(user_id: int):
     try:
         ops.set_user_active(user, active, actor=current_user)
     except ValidationFailed as err:
-        flash(str(next(iter(err.fields.values()))[0]), "error")
+        flash(err.first_message, "error")
         return redirect(url_for("users.show", user_id=user.id))
     db.session.commit()
     flash(_("%(name)s reactivated.", name=user.name) if active else
