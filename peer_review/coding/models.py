@@ -117,6 +117,11 @@ class Coding(db.Model):
         db.CheckConstraint("(start_offset IS NULL AND end_offset IS NULL) OR "
                            "(start_offset >= 0 AND end_offset > start_offset)", name="valid_span"),
         db.Index("ix_codings_item_code", "item_id", "code_id"),
+        # One coder applies one code to one span once: a double submit (or twenty) finds the existing row.
+        # NULLs (whole item, no sample, coder gone) are folded so that they compare equal.
+        db.Index("uq_codings_identity", "item_id", "code_id", db.func.coalesce(db.column("start_offset"), -1),
+                 db.func.coalesce(db.column("end_offset"), -1), db.func.coalesce(db.column("coder_id"), 0),
+                 db.func.coalesce(db.column("sample_id"), 0), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

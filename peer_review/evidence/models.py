@@ -34,6 +34,11 @@ class EvidenceItem(db.Model):
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow)
     redactions: Mapped[int] = mapped_column(default=0)  # how many times a redaction was applied, never what
+    # Optimistic concurrency: every UPDATE checks and bumps it, so an edit based on a stale copy (a form
+    # opened before a redaction) fails instead of silently bringing removed text back.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     city = relationship("City", lazy="joined")
     cycle = relationship("Cycle", lazy="joined")
@@ -58,6 +63,9 @@ class EvidenceItem(db.Model):
 
 class Attachment(db.Model):
     __tablename__ = "evidence_attachments"
+    __table_args__ = (
+        db.CheckConstraint("text_status in ('none', 'pending', 'ready', 'failed')", name="valid_text_status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(db.ForeignKey("evidence_items.id", ondelete="CASCADE"), index=True)
@@ -68,6 +76,11 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(db.String(64))
     extracted_text: Mapped[str] = mapped_column(db.Text, default="")
+    # Reading text out of a file runs in a background job: none (not a text format), pending, ready, failed.
+    text_status: Mapped[str] = mapped_column(db.String(10), default="none", server_default="none")
+    text_error: Mapped[str] = mapped_column(db.String(300), default="", server_default="")
+    # After a redaction, a file whose content cannot be rewritten is withheld (its bytes deleted) until replaced.
+    withheld: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     uploaded_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
 
