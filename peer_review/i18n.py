@@ -2,8 +2,28 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
+
+
+class TextLazyString(LazyString):
+    """A lazily translated message that is text, never markup.
+
+    Flask-Babel's LazyString declares ``__html__`` as its plain value, so Jinja trusted it as markup and a value
+    interpolated into it (an item title in an error message) reached the page unescaped.
+    """
+
+    def __html__(self) -> Markup:
+        # Our messages carry no markup of their own, so escaping the formatted message escapes exactly the
+        # values formatted into it.
+        return escape(str(self))
+
+
+def lazy_gettext(string: str, **variables) -> TextLazyString:
+    """The project's ``_l``: use it instead of Flask-Babel's (a test forbids importing that one)."""
+    return TextLazyString(gettext, string, **variables)
 
 
 def select_locale() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 from ..extensions import db, login_manager
 from ..users.models import ApiToken, User

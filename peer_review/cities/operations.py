@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import zoneinfo
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from sqlalchemy import func, or_
 
 from ..audit.operations import record

@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 CITY_LANGUAGES = (
     ("en", _l("English")), ("es", _l("Spanish")), ("fr", _l("French")), ("pt", _l("Portuguese")),

@@ -1,7 +1,7 @@
 """Forms for double-coding samples: drawing one, and reconciling its disagreements."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField

@@ -5,7 +5,7 @@ import os
 import random
 
 import yaml
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 

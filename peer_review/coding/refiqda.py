@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from lxml import etree
 
 __all__ = [

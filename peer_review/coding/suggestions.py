@@ -1,7 +1,7 @@
 """Machine suggestions and topics: the background handlers, and what facilitators do with the results."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 from ..audit.operations import record
 from ..errors import ValidationFailed

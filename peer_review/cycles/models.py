@@ -1,7 +1,7 @@
 """Review cycles: minimal but real. Later issues add rubric version, phases, deadlines and assignments."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db

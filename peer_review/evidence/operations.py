@@ -7,7 +7,7 @@ import os
 import uuid
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 from sqlalchemy import func, or_
 
 from ..audit.operations import record

@@ -19,7 +19,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 from peer_review.evidence.sanitize import clean_text
 

@@ -8,7 +8,7 @@ Flask application context and labels resolve in the user's language at render ti
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 Vocab = tuple[tuple[str, object], ...]
 

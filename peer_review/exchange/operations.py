@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 from ..audit.operations import record
 from ..cities.models import City

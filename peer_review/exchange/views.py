@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from ..coding import refiqda
 from ..cycles.models import Cycle
+from ..i18n import lazy_gettext as _l
 from ..errors import ValidationFailed
 from ..evidence import tabular, vocab
 from ..extensions import db
