@@ -60,6 +60,26 @@ def _self_or_staff(user, other) -> bool:
     return user.is_authenticated and (is_staff(user) or (other is not None and other.id == user.id))
 
 
+def _manages_person(user, other) -> bool:
+    """Staff change other people's details; only an administrator changes an administrator."""
+    if not is_staff(user):
+        return False
+    return other is None or ADMIN not in other.roles or user.has_role(ADMIN)
+
+
+def _changes_access(user, other) -> bool:
+    """Roles, memberships, deactivation: never one's own, else as for details."""
+    return _manages_person(user, other) and (other is None or other.id != user.id)
+
+
+def _grants_role(user, role) -> bool:
+    """The secretariat may give or take city memberships and the secretariat role. Facilitators read restricted
+    testimonies and administrators hold every right: giving or taking those roles is an administrator's act."""
+    if role in (FACILITATOR, ADMIN):
+        return user.is_authenticated and user.has_role(ADMIN)
+    return is_staff(user)
+
+
 def _self(user, other) -> bool:
     return user.is_authenticated and other is not None and other.id == user.id
 
@@ -137,8 +157,9 @@ RULES: dict[str, Rule] = {
     "user.list": _staff,
     "user.view": _self_or_staff,
     "user.invite": _staff,
-    "user.edit": _staff,
-    "user.grant_admin": _admin,
+    "user.edit": _manages_person,
+    "user.access": _changes_access,
+    "user.grant_role": _grants_role,
     "token.manage": _self,
     "audit.view": _staff,
     "cycle.list": _authenticated,
@@ -173,6 +194,7 @@ VIEW_ACTION = {
     "city.edit": "city.view",
     "city.members": "city.view",
     "user.edit": "user.view",
+    "user.access": "user.view",
     "token.manage": "user.view",
     "cycle.manage": "cycle.view",
     "evidence.edit": "evidence.view",

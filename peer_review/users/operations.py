@@ -11,7 +11,7 @@ from ..cities.models import City
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..utils import strip_control, utcnow
-from .models import ADMIN, CITY_ROLES, NETWORK_ROLES, ApiToken, Membership, NetworkRole, User
+from .models import CITY_ROLES, NETWORK_ROLES, ApiToken, Membership, NetworkRole, User
 
 ROLE_VALUES = {r for r, _ in NETWORK_ROLES}
 CITY_ROLE_VALUES = {r for r, _ in CITY_ROLES}
@@ -76,12 +76,9 @@ def update_user(user: User, *, name: str | None = None, locale: str | None = Non
         user.name = clean["name"]
     if locale is not None:
         user.locale = locale
-    if roles is not None:
+    if roles is not None and set(roles) != user.roles:
         wanted = set(roles)
-        if actor is not None and ADMIN in (wanted ^ user.roles) and not actor.has_role(ADMIN):
-            raise ValidationFailed({"roles": [_l("Only an administrator can grant or remove the administrator role")]})
-        if actor is not None and actor.id == user.id and ADMIN in user.roles and ADMIN not in wanted:
-            raise ValidationFailed({"roles": [_l("You cannot remove your own administrator role")]})
+        check_role_change(user, wanted ^ user.roles, actor)
         user.network_roles = [r for r in user.network_roles if r.role in wanted] + \
             [NetworkRole(role=r) for r in sorted(wanted - user.roles)]
     db.session.flush()
@@ -91,9 +88,25 @@ def update_user(user: User, *, name: str | None = None, locale: str | None = Non
     return user
 
 
+def check_role_change(user: User, changed: set[str], actor: User | None, field: str = "roles") -> None:
+    """Refuse a change of roles or memberships the actor may not make (the command line has no actor)."""
+    from ..permissions import can
+    if actor is None:
+        return
+    if actor.id == user.id:
+        raise ValidationFailed({field: [_l("You cannot change your own roles or city memberships; ask another "
+                                           "administrator")]})
+    if not can(actor, "user.access", user):
+        raise ValidationFailed({field: [_l("Only an administrator can change an administrator's roles")]})
+    if any(not can(actor, "user.grant_role", role) for role in changed):
+        raise ValidationFailed({field: [_l("Only an administrator can give or take the facilitator and "
+                                           "administrator roles")]})
+
+
 def add_membership(user: User, city: City, role: str, actor: User | None = None) -> Membership:
     if role not in CITY_ROLE_VALUES:
         raise ValidationFailed({"role": [_l("Choose coordinator or member")]})
+    check_role_change(user, {role}, actor, field="city")
     before = snapshot(user)
     existing = next((m for m in user.memberships if m.city_id == city.id), None)
     if existing is not None:
@@ -113,6 +126,7 @@ def remove_membership(user: User, membership_id: int, actor: User | None = None)
     membership = next((m for m in user.memberships if m.id == membership_id), None)
     if membership is None:
         return False
+    check_role_change(user, {membership.role}, actor, field="city")
     before = snapshot(user)
     user.memberships.remove(membership)
     db.session.flush()
@@ -126,6 +140,8 @@ def set_user_active(user: User, active: bool, actor: User | None = None) -> None
         raise ValidationFailed({"active": [_l("You cannot deactivate your own account")]})
     if user.active == active:
         return
+    if actor is not None and actor.id != user.id:
+        check_role_change(user, set(), actor, field="active")
     before = snapshot(user)
     user.active = active
     user.session_token = secrets.token_hex(16)  # ends every open session of that person

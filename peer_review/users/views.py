@@ -47,8 +47,9 @@ def invite():
     form.city.choices = city_choices(include_blank=True)
     if form.validate_on_submit():
         try:
-            if "admin" in (form.roles.data or []) and not can(current_user, "user.grant_admin"):
-                raise ValidationFailed({"roles": [_("Only an administrator can grant the administrator role")]})
+            if any(not can(current_user, "user.grant_role", r) for r in form.roles.data or []):
+                raise ValidationFailed({"roles": [_("Only an administrator can give the facilitator and "
+                                                    "administrator roles")]})
             user = ops.create_user(form.email.data, form.name.data, roles=form.roles.data or [],
                                    city=_city_by_slug(form.city.data), city_role=form.city_role.data,
                                    locale=form.locale.data, actor=current_user, audit_action="user.invite")
@@ -74,7 +75,7 @@ def me():
 def show(user_id: int):
     user = _get_user_or_404(user_id)
     require("user.view", user)
-    membership_form = MembershipForm() if can(current_user, "user.edit", user) else None
+    membership_form = MembershipForm() if can(current_user, "user.access", user) else None
     if membership_form is not None:
         membership_form.city.choices = city_choices()
     token_form = TokenForm() if can(current_user, "token.manage", user) else None
@@ -88,12 +89,19 @@ def edit(user_id: int):
     user = _get_user_or_404(user_id)
     require("user.edit", user)
     form = UserEditForm(obj=user)
+    # Only the roles this person may give or take are offered; the others stay as they are.
+    may_change_roles = can(current_user, "user.access", user)
+    grantable = {r for r, _label in form.roles.choices if can(current_user, "user.grant_role", r)}
+    form.roles.choices = [(r, label) for r, label in form.roles.choices if r in grantable]
+    fixed_roles = sorted(user.roles - grantable)
     if request.method == "GET":
-        form.roles.data = sorted(user.roles)
+        form.roles.data = sorted(user.roles & grantable)
     if form.validate_on_submit():
+        roles = None
+        if may_change_roles:
+            roles = (set(form.roles.data or []) & grantable) | set(fixed_roles)
         try:
-            ops.update_user(user, name=form.name.data, locale=form.locale.data, roles=form.roles.data or [],
-                            actor=current_user)
+            ops.update_user(user, name=form.name.data, locale=form.locale.data, roles=roles, actor=current_user)
         except ValidationFailed as err:
             db.session.rollback()
             apply_to_form(form, err)
@@ -101,7 +109,10 @@ def edit(user_id: int):
             db.session.commit()
             flash(_("Changes to %(name)s saved.", name=user.name), "success")
             return redirect(url_for("users.show", user_id=user.id))
-    return render_template("users/edit.html", form=form, user=user), (400 if form.errors else 200)
+    return render_template("users/edit.html", form=form, user=user, may_change_roles=may_change_roles,
+                           fixed_roles=fixed_roles,
+                           fixed_labels=", ".join(str(dict(NETWORK_ROLES)[r]) for r in fixed_roles)), \
+        (400 if form.errors else 200)
 
 
 @bp.route("/<int:user_id>/memberships", methods=["POST"])
@@ -109,11 +120,17 @@ def edit(user_id: int):
 def add_membership(user_id: int):
     user = _get_user_or_404(user_id)
     require("user.edit", user)
+    require("user.access", user)
     form = MembershipForm()
     form.city.choices = city_choices()
     if form.validate_on_submit():
         city = _city_by_slug(form.city.data)
-        ops.add_membership(user, city, form.role.data, actor=current_user)
+        try:
+            ops.add_membership(user, city, form.role.data, actor=current_user)
+        except ValidationFailed as err:
+            db.session.rollback()
+            flash(err.first_message, "error")
+            return redirect(url_for("users.show", user_id=user.id))
         db.session.commit()
         flash(_("%(name)s added to %(city)s.", name=user.name, city=city.name), "success")
     else:
@@ -126,8 +143,13 @@ def add_membership(user_id: int):
 @login_required
 def remove_membership(user_id: int, membership_id: int):
     user = _get_user_or_404(user_id)
-    require("user.edit", user)
-    if not ops.remove_membership(user, membership_id, actor=current_user):
+    require("user.access", user)
+    try:
+        removed = ops.remove_membership(user, membership_id, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.first_message, "error")
+        return redirect(url_for("users.show", user_id=user.id))
+    if not removed:
         abort(404)
     db.session.commit()
     flash(_("Membership removed."), "success")
@@ -138,7 +160,7 @@ def remove_membership(user_id: int, membership_id: int):
 @login_required
 def set_active(user_id: int):
     user = _get_user_or_404(user_id)
-    require("user.edit", user)
+    require("user.access", user)
     active = request.form.get("active") == "1"
     try:
         ops.set_user_active(user, active, actor=current_user)
@@ -161,7 +183,7 @@ def create_token(user_id: int):
         _token, raw = ops.create_token(user, form.name.data)
         db.session.commit()
         membership_form = None
-        if can(current_user, "user.edit", user):
+        if can(current_user, "user.access", user):
             membership_form = MembershipForm()
             membership_form.city.choices = city_choices()
         # Shown once, never stored in clear.

@@ -108,16 +108,17 @@ def test_invite_edit_roles_memberships_and_deactivate(client, staff, make_city):
     assert r.status_code == 302
     user = db.session.execute(db.select(User).filter_by(email="x@example.org")).scalar_one()
     assert user.city_ids("coordinator") == {city.id} and not user.has_password
-    r = client.post(f"/users/{user.id}/edit", data={"name": "Xavier P.", "locale": "es", "roles": ["facilitator"]})
+    r = client.post(f"/users/{user.id}/edit", data={"name": "Xavier P.", "locale": "es", "roles": ["secretariat"]})
     assert r.status_code == 302
-    r = client.post(f"/users/{user.id}/edit", data={"name": "Xavier P.", "locale": "es", "roles": ["admin"]})
-    assert r.status_code == 400 and b"Only an administrator" in r.data
+    for role in ("facilitator", "admin"):  # an administrator's act: the secretariat is not even offered them
+        r = client.post(f"/users/{user.id}/edit", data={"name": "Xavier P.", "locale": "es", "roles": [role]})
+        assert r.status_code == 400
     membership = user.memberships[0]
     assert client.post(f"/users/{user.id}/memberships/{membership.id}/delete").status_code == 302
     assert client.post(f"/users/{user.id}/memberships", data={"city": "alpha", "role": "member"}).status_code == 302
     assert client.post(f"/users/{user.id}/active", data={"active": "0"}).status_code == 302
     db.session.refresh(user)
-    assert user.name == "Xavier P." and user.roles == {"facilitator"} and not user.active
+    assert user.name == "Xavier P." and user.roles == {"secretariat"} and not user.active
     assert user.city_ids("member") == {city.id}
     actions = [a for (a,) in db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id))]
     assert actions == ["user.invite", "user.update", "user.membership_remove", "user.membership_add",
@@ -135,7 +136,7 @@ def test_invite_refuses_duplicates_and_bad_email(client, staff, make_user):
 
 def test_staff_cannot_deactivate_themselves(client, staff):
     r = client.post(f"/users/{staff.id}/active", data={"active": "0"}, follow_redirects=True)
-    assert b"cannot deactivate your own account" in r.data
+    assert r.status_code == 403
     db.session.refresh(staff)
     assert staff.active
 
