@@ -56,6 +56,20 @@ def send_invitation(user: User, inviter: User) -> None:
                 name=user.name, inviter=inviter.name, link=link))
 
 
+def end_sessions(user: User) -> None:
+    """Sign the person out everywhere: every session and remember-me cookie names the old token."""
+    import secrets
+    user.session_token = secrets.token_hex(16)
+
+
 def set_password(user: User, password: str, action: str) -> None:
+    """A new password ends every other session and revokes API tokens (whoever knew the old one may hold them)."""
     user.set_password(password)
-    record(action, "user", user.id, summary=user.email, actor=user)
+    revoked = 0
+    if action == "user.password_reset":
+        for token in user.api_tokens:
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                revoked += 1
+    record(action, "user", user.id, summary=user.email, actor=user,
+           after={"api_tokens_revoked": revoked} if revoked else None)

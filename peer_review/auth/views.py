@@ -52,7 +52,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # The session and remember-me cookies carry the session token: a new one makes copies of both worthless.
+    user = current_user._get_current_object()
     logout_user()
+    ops.end_sessions(user)
+    db.session.commit()
     flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
 

@@ -120,8 +120,11 @@ def test_password_reset_by_emailed_token(client, make_user):
 def test_invitation_flow(client, make_user, login):
     sec = make_user("sec@example.org", roles=["secretariat"])
     login(client, sec)
-    r = client.post("/users/invite", data={"email": "new@example.org", "name": "New Person", "locale": "es",
-                                          "roles": ["facilitator"], "city": "", "city_role": "member"})
+    invite = {"email": "new@example.org", "name": "New Person", "locale": "es", "roles": ["facilitator"],
+              "city": "", "city_role": "member"}
+    r = client.post("/users/invite", data=invite)
+    assert r.status_code == 400 and b"Only an administrator" in r.data  # facilitators read restricted items
+    r = client.post("/users/invite", data=dict(invite, roles=["secretariat"]))
     assert r.status_code == 302, r.data
     client.post("/logout")
     link = _link_from_outbox("new@example.org")
