@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     _load_config(app, test_config)
+    register_input_limits(app)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_templates(app)
@@ -61,17 +62,26 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
+def register_input_limits(app: Flask) -> None:
+    """Malformed input is a 400 or a 404: strict JSON, and ``<int:...>`` bounded to the id columns' range.
+    The converter must be in place before any blueprint adds its rules."""
+    from .input_limits import BoundedIntConverter, StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (the whole schema, for Alembic)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
     from .i18n import register_template_helpers, select_locale
-
-    from . import models  # noqa: F401  (the whole schema, for Alembic)
 
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             from sqlalchemy import event
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            app.before_request(_sqlite_take_write_lock)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
@@ -100,10 +110,32 @@ def register_extensions(app: Flask) -> None:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Enforce foreign keys, and overwrite deleted content so that redacted text leaves no trace in the file.
+    # WAL lets readers go on while one request writes, and a busy timeout makes writers wait their turn
+    # instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_take_write_lock() -> None:
+    """Requests that change things take SQLite's write lock before they read anything.
+
+    A deferred transaction that reads first and writes later cannot wait for the lock in WAL mode (another
+    writer may have moved the snapshot on): SQLite answers "database is locked" at once. Taking the lock up
+    front makes concurrent writers queue behind the busy timeout; pages that only read stay concurrent.
+    """
+    from flask import request
+
+    from .extensions import db
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    connection = db.session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_templates(app: Flask) -> None:
@@ -124,20 +156,20 @@ def register_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import bp as api_bp, load_endpoints
+    from .api import bp as api_bp
+    from .api import load_endpoints
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .cities.views import bp as cities_bp
-    from .cycles.views import bp as cycles_bp
-    from .main.views import bp as main_bp
-    from .users.views import bp as users_bp
-
     from .coding import views_codes, views_nlp, views_samples  # noqa: F401  (routes on the coding blueprint)
     from .coding.blueprint import bp as coding_bp
+    from .cycles.views import bp as cycles_bp
     from .evidence import views as evidence_views  # noqa: F401
     from .evidence.blueprint import bp as evidence_bp
     from .exchange import views as exchange_views  # noqa: F401
     from .exchange.blueprint import bp as exchange_bp
+    from .main.views import bp as main_bp
+    from .users.views import bp as users_bp
 
     for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp, evidence_bp, coding_bp, exchange_bp):
         app.register_blueprint(bp)
@@ -148,6 +180,7 @@ def register_blueprints(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Job handlers, and the single-process default worker: a thread started with the first request."""
     from .coding import suggestions  # noqa: F401  (registers the NLP job handlers)
+    from .evidence import attachments  # noqa: F401  (registers the attachment text job)
     from .jobs.worker import start_thread_worker
 
     if app.testing or app.config.get("JOBS_BACKEND", "thread") != "thread":

@@ -23,3 +23,11 @@ def apply_to_form(form, error: ValidationFailed) -> None:
             if field is not None:
                 field.errors = target
         target.extend(str(m) for m in messages)
+
+
+class StaleVersion(Exception):
+    """An update was based on a version of the object that is no longer the current one (HTTP 409)."""
+
+    def __init__(self, current: int):
+        super().__init__(f"stale version; current is {current}")
+        self.current = current

@@ -180,6 +180,8 @@ RULES: dict[str, Rule] = {
     "coding.delete": lambda u, coding: is_facilitator(u) and (
         coding is None or coding.coder_id == u.id or u.has_role(ADMIN) or coding.sample_id is None),
     "memo.create": lambda u, o=None: is_facilitator(u),
+    # Memos are facilitators' analytic notes (they may name people or quote restricted items).
+    "memo.view": lambda u, o=None: is_facilitator(u),
     "sample.manage": lambda u, o=None: is_facilitator(u),
     "sample.view": lambda u, o=None: is_facilitator(u),
     "exchange.export": lambda u, o=None: is_facilitator(u) or is_staff(u),

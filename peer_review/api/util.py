@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..errors import ValidationFailed
+from ..errors import StaleVersion, ValidationFailed
 from ..pagination import paginate
 from .errors import error_response
 
@@ -32,7 +32,32 @@ def token_required(fn):
             from ..extensions import db
             db.session.rollback()
             return error_response(422, "invalid", _("Some values are not valid."), err.fields)
+        except StaleVersion as err:
+            from ..extensions import db
+            db.session.rollback()
+            response = error_response(409, "conflict", _(
+                "The item changed since you read it (version %(n)s is current). Read it again, then send your "
+                "change with If-Match set to its new ETag.", n=err.current))
+            response.headers["ETag"] = version_etag(err.current)
+            return response
     return wrapper
+
+
+def version_etag(version: int) -> str:
+    return f'"v{int(version)}"'
+
+
+def if_match_version() -> int:
+    """The version an update is based on, from If-Match (an ETag this API gave); required for updates."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise ApiError(428, "precondition_required", _(
+            "Send If-Match with the ETag of the item you read, so that a change made meanwhile (a redaction) "
+            "is never overwritten."))
+    tag = header.removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit() or len(tag) > 12:
+        raise ApiError(412, "precondition_failed", _("If-Match is not an ETag of this item."))
+    return int(tag[1:])
 
 
 def load_json(schema, *, partial: bool = False) -> dict:

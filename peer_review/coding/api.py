@@ -7,6 +7,7 @@ from ..api import bp
 from ..api.util import ApiError, load_json, paginated, token_required
 from ..evidence.models import EvidenceItem
 from ..extensions import db
+from ..input_limits import parse_id
 from ..permissions import require, visible_evidence_clause
 from . import operations as ops
 from .models import Coding
@@ -122,9 +123,9 @@ def list_codings():
         .filter(Coding.sample_id.is_(None), visible_evidence_clause(current_user, EvidenceItem)).order_by(Coding.id)
     args = request.args
     if args.get("item", "").isdigit():
-        stmt = stmt.filter(Coding.item_id == int(args["item"]))
+        stmt = stmt.filter(Coding.item_id == (parse_id(args["item"]) or -1))
     if args.get("cycle", "").isdigit():
-        stmt = stmt.filter(EvidenceItem.cycle_id == int(args["cycle"]))
+        stmt = stmt.filter(EvidenceItem.cycle_id == (parse_id(args["cycle"]) or -1))
     if args.get("code"):
         code = ops.get_code(args["code"])
         stmt = stmt.filter(Coding.code_id == (code.id if code else -1))
@@ -144,6 +145,7 @@ def create_coding():
       requestBody: {required: true, content: {application/json: {schema: CodingSchema}}}
       responses:
         201: {description: "Created", content: {application/json: {schema: {type: array, items: CodingOutSchema}}}}
+        200: {description: "Already coded so: the existing rows", content: {application/json: {schema: {type: array, items: CodingOutSchema}}}}
         403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
         404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
         422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
@@ -159,7 +161,9 @@ def create_coding():
         raise ApiError(422, "invalid", _("Some values are not valid."), {"codes": [_("Unknown code")]})
     created = ops.add_codings(item, codes, current_user, data["start"], data["end"])
     db.session.commit()
-    return CodingOutSchema().dump(created, many=True), 201
+    # Coding the same passage again (a double submit) answers with the row that already holds it.
+    rows = ops.existing_codings(item, codes, current_user, data["start"], data["end"])
+    return CodingOutSchema().dump(rows, many=True), 201 if created else 200
 
 
 @bp.delete("/codings/<int:coding_id>")

@@ -5,14 +5,15 @@ import os
 import random
 
 import yaml
-from ..i18n import lazy_gettext as _l
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import ROOT
 from ..audit.operations import record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import slugify, strip_control
 from .models import Code, Coding, DoubleCodingSample, Memo, SampleItem
 
@@ -234,15 +235,17 @@ def add_codings(item, codes: list[Code], coder, start: int | None = None, end: i
                                              n=len(item.text))]})
     sample = open_sample_for(coder, item)
     created = []
+    identity = {"item_id": item.id, "start_offset": start, "end_offset": end, "coder_id": coder.id,
+                "sample_id": sample.id if sample else None}
     for code in codes:
-        duplicate = db.session.execute(db.select(Coding.id).filter_by(
-            item_id=item.id, code_id=code.id, start_offset=start, end_offset=end, coder_id=coder.id,
-            sample_id=sample.id if sample else None)).first()
-        if duplicate:
+        if _find_coding(code_id=code.id, **identity) is not None:
             continue
-        coding = Coding(item=item, code=code, start_offset=start, end_offset=end, coder_id=coder.id,
-                        sample_id=sample.id if sample else None, origin=origin)
-        db.session.add(coding)
+        coding = Coding(item=item, code=code, origin=origin, **identity)
+        try:
+            with db.session.begin_nested():  # a parallel request may store the same coding first
+                db.session.add(coding)
+        except IntegrityError:
+            continue  # the unique index uq_codings_identity kept it to one row
         created.append(coding)
     db.session.flush()
     if created:
@@ -252,6 +255,19 @@ def add_codings(item, codes: list[Code], coder, start: int | None = None, end: i
                after={"codes": [c.code.key for c in created], "start": start, "end": end,
                       "blind": sample is not None}, actor=coder)
     return created
+
+
+def _find_coding(**identity) -> Coding | None:
+    return db.session.execute(db.select(Coding).filter_by(**identity).limit(1)).scalar_one_or_none()
+
+
+def existing_codings(item, codes: list[Code], coder, start: int | None = None, end: int | None = None
+                     ) -> list[Coding]:
+    """The rows that these codes on this span by this coder are (after add_codings: made now or before)."""
+    sample = open_sample_for(coder, item)
+    found = (_find_coding(item_id=item.id, code_id=c.id, start_offset=start, end_offset=end, coder_id=coder.id,
+                          sample_id=sample.id if sample else None) for c in codes)
+    return [c for c in found if c is not None]
 
 
 def delete_coding(coding: Coding, actor=None) -> None:

@@ -1,12 +1,11 @@
 """Machine suggestions and topics: the background handlers, and what facilitators do with the results."""
 from __future__ import annotations
 
-from ..i18n import lazy_gettext as _l
-
 from ..audit.operations import record
 from ..errors import ValidationFailed
 from ..evidence.models import EvidenceItem
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..jobs.worker import handler
 from ..utils import strip_control, utcnow
 from . import nlp_adapter
@@ -82,6 +81,14 @@ def run_suggestions(job, report) -> dict:
         done = min(len(items), index + BATCH)
         report(5 + int(95 * done / max(1, len(items))), f"{done} of {len(items)} items read")
     return {"items": len(items), "suggestions": created, "classifier": training}
+
+
+@handler("retrain_classifier")
+def retrain_classifier(job, report) -> dict:
+    """After a redaction deleted the classifier (it keeps words as features): learn again from the texts as
+    they are now."""
+    report(10, "Learning from accepted codings")
+    return {"classifier": nlp_adapter.train_from_codings(nlp_adapter.codebook_for_nlp())}
 
 
 @handler("topics")

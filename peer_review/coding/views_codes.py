@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..cities.models import City
@@ -12,6 +13,7 @@ from ..evidence import vocab
 from ..evidence.models import EvidenceItem
 from ..evidence.operations import find_passage
 from ..extensions import db
+from ..input_limits import parse_id
 from ..pagination import paginate
 from ..permissions import can, require
 from ..users.models import FACILITATOR, NetworkRole, User
@@ -40,6 +42,7 @@ def coding_panel(item: EvidenceItem) -> dict:
     spans = [(c.start_offset, c.end_offset, c.code.key) for c in codings if not c.whole_item]
     sample = ops.open_sample_for(current_user, item)
     allowed = can(current_user, "coding.create", item)
+    memos_shown = can(current_user, "memo.view")
     suggestions = pending_for(item) if allowed and sample is None else []
     suggested = [(s.start_offset, s.end_offset, "suggested:" + s.code.key) for s in suggestions
                  if s.start_offset is not None]
@@ -52,8 +55,8 @@ def coding_panel(item: EvidenceItem) -> dict:
         "coding_allowed": allowed,
         "blind_sample": sample,
         "memo_form": MemoForm(),
-        "item_memos": ops.memos_for("item", [item.id]).get(item.id, []),
-        "coding_memos": ops.memos_for("coding", [c.id for c in codings]),
+        "item_memos": ops.memos_for("item", [item.id]).get(item.id, []) if memos_shown else [],
+        "coding_memos": ops.memos_for("coding", [c.id for c in codings]) if memos_shown else {},
         "locale": locale(),
     }
 
@@ -77,9 +80,8 @@ def add_coding(item_id: int):
     try:
         if not whole:
             raw_start, raw_end = request.form.get("start", ""), request.form.get("end", "")
-            if raw_start.strip().isdigit() and raw_end.strip().isdigit():
-                start, end = int(raw_start), int(raw_end)
-            else:
+            start, end = parse_id(raw_start.strip()), parse_id(raw_end.strip())
+            if start is None or end is None:
                 found = find_passage(item.text, request.form.get("passage", ""))
                 if found is None:
                     raise ValidationFailed({"passage": [_("Select a passage in the text, or type words that "
@@ -199,25 +201,26 @@ def show_code(key: str):
     require("code.view")
     code = ops.get_code_or_404(key)
     filters = {
-        "city_id": int(request.args["city"]) if request.args.get("city", "").isdigit() else None,
-        "cycle_id": int(request.args["cycle"]) if request.args.get("cycle", "").isdigit() else None,
+        "city_id": parse_id(request.args.get("city")),
+        "cycle_id": parse_id(request.args.get("cycle")),
         "type": request.args.get("type") if request.args.get("type") in vocab.values(vocab.EVIDENCE_TYPES) else None,
         "group": request.args.get("group") if request.args.get("group") in vocab.values(vocab.VULNERABLE_GROUPS)
         else None,
-        "coder_id": int(request.args["coder"]) if request.args.get("coder", "").isdigit() else None,
+        "coder_id": parse_id(request.args.get("coder")),
     }
     pager = None
     if can(current_user, "coding.view"):
         from ..permissions import visible_evidence_clause
         stmt = ops.passages_for_code(code, **filters).filter(visible_evidence_clause(current_user, EvidenceItem))
         pager = paginate(stmt)
+    code_memos = ops.memos_for("code", [code.id]).get(code.id, []) if can(current_user, "memo.view") else []
     coders = db.session.execute(db.select(User).join(NetworkRole).filter(NetworkRole.role.in_([FACILITATOR, "admin"]))
                                 .order_by(User.name)).scalars().unique().all()
     return render_template(
         "coding/code.html", code=code, pager=pager, filters=filters, locale=locale(), vocab=vocab,
         cities=db.session.execute(db.select(City).order_by(City.name)).scalars().all(),
         cycles=db.session.execute(db.select(Cycle).order_by(Cycle.starts_on.desc())).scalars().all(),
-        coders=coders, memo_form=MemoForm(), memos=ops.memos_for("code", [code.id]).get(code.id, []),
+        coders=coders, memo_form=MemoForm(), memos=code_memos,
         merge_form=_merge_form(code) if can(current_user, "code.manage") and not code.retired else None)
 
 

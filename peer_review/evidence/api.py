@@ -4,10 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..api import bp
-from ..api.util import ApiError, load_json, paginated, token_required
+from ..api.util import ApiError, if_match_version, load_json, paginated, token_required, version_etag
 from ..cities.models import City
 from ..cycles.models import Cycle
 from ..extensions import db
+from ..input_limits import parse_id
 from ..permissions import can, require
 from . import operations as ops
 from .schemas import AttachmentSchema, EvidenceOutSchema, EvidenceSchema
@@ -40,7 +41,8 @@ def list_evidence():
     require("evidence.list")
     args = request.args
     city = db.session.execute(db.select(City).filter_by(slug=args.get("city", ""))).scalar_one_or_none()
-    cycle = db.session.get(Cycle, int(args["cycle"])) if args.get("cycle", "").isdigit() else None
+    cycle_id = parse_id(args.get("cycle"))
+    cycle = db.session.get(Cycle, cycle_id) if cycle_id is not None else None
     if (args.get("city") and city is None) or (args.get("cycle") and cycle is None):
         return paginated(db.select(ops.EvidenceItem).filter(db.false()), EvidenceOutSchema(), "api.list_evidence")
     stmt = ops.visible_items(current_user, city=city, cycle=cycle, type=args.get("type"),
@@ -65,7 +67,7 @@ def get_evidence(item_id):
     """
     item = get_item_or_404(item_id)
     require("evidence.view", item)
-    return EvidenceOutSchema().dump(item)
+    return EvidenceOutSchema().dump(item), 200, {"ETag": version_etag(item.version)}
 
 
 @bp.post("/evidence")
@@ -91,7 +93,8 @@ def create_evidence():
     require("evidence.create", city)
     item = ops.create_item(data, actor=current_user)
     db.session.commit()
-    return EvidenceOutSchema().dump(item), 201, {"Location": url_for("api.get_evidence", item_id=item.id)}
+    return EvidenceOutSchema().dump(item), 201, {"Location": url_for("api.get_evidence", item_id=item.id),
+                                                 "ETag": version_etag(item.version)}
 
 
 @bp.patch("/evidence/<int:item_id>")
@@ -102,25 +105,33 @@ def update_evidence(item_id):
     patch:
       tags: [evidence]
       summary: Change some fields of an evidence item (the text is locked once coded)
+      description: Send If-Match with the ETag of the item as you read it; a change based on an older version
+        (for example one made before a redaction) is refused with 409.
       security: [{bearerAuth: []}]
-      parameters: [{in: path, name: item_id, required: true, schema: {type: integer}}]
+      parameters:
+        - {in: path, name: item_id, required: true, schema: {type: integer}}
+        - {in: header, name: If-Match, required: true, schema: {type: string}, description: "The item's ETag"}
       requestBody: {required: true, content: {application/json: {schema: EvidenceSchema}}}
       responses:
         200: {description: "OK", content: {application/json: {schema: EvidenceOutSchema}}}
         403: {description: "Not allowed", content: {application/json: {schema: ErrorSchema}}}
         404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
+        409: {description: "The item changed since you read it", content: {application/json: {schema: ErrorSchema}}}
+        412: {description: "If-Match is not an ETag of this item", content: {application/json: {schema: ErrorSchema}}}
         422: {description: "Invalid values; see error.fields", content: {application/json: {schema: ErrorSchema}}}
+        428: {description: "If-Match is missing", content: {application/json: {schema: ErrorSchema}}}
     """
     item = get_item_or_404(item_id)
     require("evidence.edit", item)
+    expected = if_match_version()
     data = load_json(EvidenceSchema(), partial=True)
     if "city" in data:
         city = db.session.execute(db.select(City).filter_by(slug=data["city"])).scalar_one_or_none()
         if city is not None and not can(current_user, "evidence.create", city):
             abort(403)
-    ops.update_item(item, data, actor=current_user)
+    ops.update_item(item, data, actor=current_user, expected_version=expected)
     db.session.commit()
-    return EvidenceOutSchema().dump(item)
+    return EvidenceOutSchema().dump(item), 200, {"ETag": version_etag(item.version)}
 
 
 @bp.get("/evidence/<int:item_id>/attachments")

@@ -1,11 +1,27 @@
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovFileInput, GovRadioInput,
-                                                GovSelect, GovSubmitInput, GovTextInput)
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..i18n import lazy_gettext as _l
 from ..widgets import DateInput
 from . import vocab
 from .operations import MAX_TEXT
@@ -43,6 +59,8 @@ class EvidenceForm(FlaskForm):
                          validators=[DataRequired(_l("Say whether consent was obtained"))])
     visibility = RadioField(_l("Who can see it"), choices=vocab.VISIBILITY, default="city",
                             widget=GovRadioInput())
+    # The version the form was opened on: saving it after someone else's change (a redaction) is refused.
+    version = HiddenField()
     submit = SubmitField(_l("Save evidence"), widget=GovSubmitInput())
 
     FIELDS = ("city", "cycle", "type", "title", "text", "date", "language", "area", "source", "gender",

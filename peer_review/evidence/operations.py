@@ -2,22 +2,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import uuid
 
-from flask import current_app
-from ..i18n import lazy_gettext as _l
 from sqlalchemy import func, or_
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.operations import record
 from ..cities.models import City
 from ..cycles.models import Cycle
-from ..errors import ValidationFailed
+from ..errors import StaleVersion, ValidationFailed
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
+from ..input_limits import parse_id
 from ..permissions import visible_evidence_clause
-from . import redaction, uploads, vocab
-from .models import Attachment, EvidenceItem
+from . import vocab
+from .attachments import (  # noqa: F401
+    add_attachment,
+    append_attachment_text,
+    attachment_path,
+    delete_attachment,
+    redact_attachments,
+    upload_folder,
+)
+from .models import EvidenceItem
 from .sanitize import clean_text
 
 MAX_TEXT = 100_000
@@ -47,7 +53,7 @@ def _check(data: dict, partial: bool) -> dict:
         cycle = data["cycle"]
         if not isinstance(cycle, Cycle):
             key = str(cycle)
-            cycle = db.session.get(Cycle, int(key)) if key.isdigit() else db.session.execute(
+            cycle = db.session.get(Cycle, cycle_id) if (cycle_id := parse_id(key)) is not None else db.session.execute(
                 db.select(Cycle).filter_by(name=key)).scalar_one_or_none()
         if cycle is None:
             errors["cycle"] = [_l("Unknown cycle")]
@@ -113,7 +119,14 @@ def create_item(data: dict, actor=None) -> EvidenceItem:
     return item
 
 
-def update_item(item: EvidenceItem, data: dict, actor=None) -> EvidenceItem:
+def check_version(item: EvidenceItem, expected_version: int | None) -> None:
+    """Refuse a change based on an older copy of the item (a form opened before someone redacted it)."""
+    if expected_version is not None and int(expected_version) != item.version:
+        raise StaleVersion(item.version)
+
+
+def update_item(item: EvidenceItem, data: dict, actor=None, expected_version: int | None = None) -> EvidenceItem:
+    check_version(item, expected_version)
     values = _check(data, partial=True)
     if "text" in values and values["text"] != item.text and item_has_codings(item):
         raise ValidationFailed({"text": [_l("This item has been coded: its text can no longer change, because "
@@ -129,7 +142,11 @@ def update_item(item: EvidenceItem, data: dict, actor=None) -> EvidenceItem:
         db.session.execute(db.delete(Suggestion).where(Suggestion.item_id == item.id))
     for key, value in values.items():
         setattr(item, key, value)
-    db.session.flush()
+    try:
+        db.session.flush()  # the version column makes a concurrent update of the same version fail here
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleVersion(db.session.get(EvidenceItem, item.id).version) from None
     after = item.snapshot()
     if after != before:
         record("evidence.update", "evidence", item.id, summary=item.title, before=before, after=after,
@@ -190,6 +207,17 @@ def import_context(user) -> tuple[set[str], set[str]]:
     return cities, cycles
 
 
+def importer_sees(user, item: EvidenceItem) -> bool:
+    """Whoever imports an item must be able to see it afterwards: the secretariat may not put restricted
+    testimonies (the city's and the facilitators' only) into a city, where it could neither read nor fix them."""
+    from ..permissions import can
+    return user is None or can(user, "evidence.view", item)
+
+
+NOT_VISIBLE_AFTER_IMPORT = _l("You could not see this item once imported: restricted items are added by the "
+                              "city or a facilitator. Choose \"city\" or \"network\" visibility, or ask them.")
+
+
 def import_rows(rows: list[dict], actor=None) -> list[EvidenceItem]:
     """All or nothing: any row that fails stops the whole import and the caller rolls back."""
     items = []
@@ -199,7 +227,10 @@ def import_rows(rows: list[dict], actor=None) -> list[EvidenceItem]:
                                         "source", "gender", "age_group", "vulnerable_groups", "consent",
                                         "visibility")}
         try:
-            item = EvidenceItem(created_by=actor, **_check(data, partial=False))
+            values = _check(data, partial=False)
+            if not importer_sees(actor, EvidenceItem(city_id=values["city"].id, visibility=values["visibility"])):
+                raise ValidationFailed({"visibility": [NOT_VISIBLE_AFTER_IMPORT]})
+            item = EvidenceItem(created_by=actor, **values)
         except ValidationFailed as err:
             for field, messages in err.fields.items():
                 errors.setdefault(f"row {row.get('_row', '?')}: {field}", []).extend(messages)
@@ -214,133 +245,6 @@ def import_rows(rows: list[dict], actor=None) -> list[EvidenceItem]:
     return items
 
 
-# --- Attachments -------------------------------------------------------------------------------------
+# --- Redaction: in ``redacting`` (it reaches attachments, memos, suggestions, topics and the audit log) ---
 
-def upload_folder() -> str:
-    folder = os.path.join(current_app.instance_path, "uploads")
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-def add_attachment(item: EvidenceItem, filename: str, data: bytes, actor=None) -> Attachment:
-    info = uploads.check_upload(filename, data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-    text = uploads.extract_text(info.kind, data) if info.kind in ("pdf", "docx", "odt", "txt") else ""
-    stored = f"{uuid.uuid4().hex}{info.extension}"
-    with open(os.path.join(upload_folder(), stored), "wb") as fh:
-        fh.write(data)
-    att = Attachment(item=item, filename=uploads.safe_filename(filename), stored_name=stored, kind=info.kind,
-                     mime=info.mime, size=info.size, sha256=hashlib.sha256(data).hexdigest(),
-                     extracted_text=clean_text(text), uploaded_by_id=getattr(actor, "id", None))
-    db.session.add(att)
-    db.session.flush()
-    record("evidence.attach", "evidence", item.id, summary=f"{item.title}: {att.filename}",
-           after={"attachment": att.filename, "kind": att.kind, "size": att.size}, actor=actor)
-    return att
-
-
-def attachment_path(att: Attachment) -> str:
-    return os.path.join(upload_folder(), att.stored_name)
-
-
-def append_attachment_text(item: EvidenceItem, att: Attachment, actor=None) -> None:
-    """Make an attachment's text codable by adding it to the item's text (after what is already coded)."""
-    if not att.extracted_text.strip():
-        raise ValidationFailed({"attachment": [_l("No text could be read from this file")]})
-    addition = f"\n\n---\n\n**{att.filename}**\n\n{att.extracted_text.strip()}\n"
-    if len(item.text) + len(addition) > MAX_TEXT:
-        raise ValidationFailed({"attachment": [_l("The text is too long to add to the item")]})
-    before = item.snapshot()
-    item.text = item.text.rstrip("\n") + addition  # appended, so existing coding offsets stay valid
-    record("evidence.attachment_text", "evidence", item.id, summary=f"{item.title}: {att.filename}",
-           before=before, after=item.snapshot(), actor=actor)
-
-
-def delete_attachment(att: Attachment, actor=None) -> None:
-    path = attachment_path(att)
-    record("evidence.detach", "evidence", att.item_id, summary=att.filename, before={"attachment": att.filename},
-           actor=actor)
-    db.session.delete(att)
-    db.session.flush()
-    if os.path.exists(path):
-        os.remove(path)
-
-
-# --- Redaction ---------------------------------------------------------------------------------------
-
-def redact_item(item: EvidenceItem, spans: list[tuple[int, int]], actor=None) -> int:
-    """Replace spans with a mask for everyone; move codings; audit that it happened, never what was removed."""
-    from ..coding.models import Coding
-    text = item.text
-    clean = sorted({(max(0, s), min(len(text), e)) for s, e in spans if 0 <= s < e <= len(text)})
-    if not clean:
-        raise ValidationFailed({"spans": [_l("Choose at least one passage to redact")]})
-    new_text, remap = redaction.apply_redactions(text, clean)
-    removed = 0
-    for coding in db.session.execute(db.select(Coding).filter_by(item_id=item.id)).scalars():
-        if coding.start_offset is None:
-            continue
-        moved = remap(coding.start_offset, coding.end_offset)
-        if moved is None:
-            db.session.delete(coding)
-            removed += 1
-        else:
-            coding.start_offset, coding.end_offset = moved
-    from ..coding.nlp_models import Suggestion
-    for suggestion in db.session.execute(db.select(Suggestion).filter_by(item_id=item.id)).scalars():
-        if suggestion.start_offset is None:
-            continue
-        moved = remap(suggestion.start_offset, suggestion.end_offset)
-        # A proposal touching removed text may quote it in its reasons: it goes (the next run proposes again).
-        if moved is None or moved[1] - moved[0] != suggestion.end_offset - suggestion.start_offset:
-            db.session.delete(suggestion)
-        else:
-            suggestion.start_offset, suggestion.end_offset = moved
-    _scrub_topics(item.cycle_id, [text[s:e] for s, e in clean])
-    item.text = new_text
-    item.redactions = (item.redactions or 0) + 1
-    record("evidence.redact", "evidence", item.id, summary=f"{item.title}: {len(clean)} passage(s) redacted",
-           after={"passages": len(clean), "codings_removed": removed}, actor=actor)
-    return len(clean)
-
-
-def _fold(word: str) -> str:
-    import unicodedata
-    return unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode("ascii")
-
-
-def _scrub_topics(cycle_id: int, removed: list[str]) -> None:
-    """Topic words are lemmas of the cycle's texts: drop any that came from the removed passages."""
-    import re
-    from ..coding.nlp_models import TopicRun
-    tokens = {_fold(w) for passage in removed for w in re.findall(r"\w{4,}", passage)}
-    if not tokens:
-        return
-
-    def scrub(value):
-        if isinstance(value, str):
-            return "[redacted]" if any(t in _fold(value) for t in tokens) else value
-        if isinstance(value, list):
-            return [scrub(v) for v in value if not (isinstance(v, str) and scrub(v) != v)]
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        return value
-
-    for run in db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle_id)).scalars():
-        run.result = scrub(run.result)
-        for topic in run.topics:
-            words = scrub(topic.words)
-            if words != topic.words:
-                topic.words = words
-                if scrub(topic.label) != topic.label:
-                    topic.label = ", ".join(words[:4]) or "[redacted]"
-
-
-def find_passage(text: str, passage: str) -> tuple[int, int] | None:
-    """Offsets of typed or pasted words in the stored text: exact first, then ignoring case."""
-    passage = passage.strip()
-    if not passage:
-        return None
-    start = text.find(passage)
-    if start < 0:
-        start = text.lower().find(passage.lower())
-    return None if start < 0 else (start, start + len(passage))
+from .redacting import find_passage, redact_item  # noqa: E402,F401  (the names callers know)

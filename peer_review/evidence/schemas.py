@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from ..api.schemas import PageSchema
+from ..api.schemas import Int64, PageSchema
 from . import vocab
 
 
@@ -15,13 +15,16 @@ class AttachmentSchema(Schema):
     mime = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    has_text = fields.Function(lambda a: bool(a.extracted_text))
+    # A withheld file (deleted after a redaction, waiting for a redacted copy) exposes neither bytes nor text.
+    has_text = fields.Function(lambda a: bool(a.extracted_text) and a.text_status == "ready" and not a.withheld)
+    text_status = fields.String(metadata={"description": "none, pending, ready or failed"})
+    withheld = fields.Boolean()
 
 
 class EvidenceSchema(Schema):
     id = fields.Integer(dump_only=True)
     city = fields.String(required=True, validate=validate.Length(max=80), metadata={"description": "city slug"})
-    cycle = fields.Integer(required=True, metadata={"description": "cycle id"})
+    cycle = Int64(required=True, metadata={"description": "cycle id"})
     type = fields.String(required=True, validate=_one_of(vocab.EVIDENCE_TYPES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     text = fields.String(required=True, validate=validate.Length(min=1, max=100_000),
@@ -44,6 +47,7 @@ class EvidenceOutSchema(EvidenceSchema):
     vulnerable_groups = fields.Function(lambda i: i.group_list)
     attachments = fields.List(fields.Nested(AttachmentSchema))
     redactions = fields.Integer()
+    version = fields.Integer(metadata={"description": "changes with every update; the ETag carries it"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from ..i18n import lazy_gettext as _l
-
 from peer_review.evidence import vocab
 from peer_review.evidence.sanitize import clean_text
+
+from ..i18n import lazy_gettext as _l
 
 __all__ = [
     "COLUMNS",
@@ -362,9 +362,17 @@ def validate_rows(
 # --- writing --------------------------------------------------------------------------------------------------
 
 
+# Characters a spreadsheet may skip before it sees "=": spaces of every kind, line breaks, and the invisible
+# ones (byte-order mark, zero-width space and joiners, word joiner, soft hyphen).
+_SKIPPED_BEFORE_FORMULA = " \t\r\n\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
+    "\u200a\u202f\u205f\u3000\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"
+
+
 def neutralise_formula(value: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would treat as a formula (starts with = + - @, tab or CR)."""
-    if value and value.startswith(_FORMULA_START):
+    """Prefix ``'`` to text a spreadsheet would treat as a formula: it starts with = + - @, tab or CR, also after
+    spaces or invisible characters."""
+    if value and (value.startswith(_FORMULA_START) or
+                  value.lstrip(_SKIPPED_BEFORE_FORMULA).startswith(("=", "+", "-", "@"))):
         return "'" + value
     return value
 

@@ -1,21 +1,34 @@
 """Evidence pages: list, create, read (and code), edit, attachments, redaction."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+import os
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..cities.models import City
 from ..cycles.models import Cycle
-from ..errors import ValidationFailed, apply_to_form
+from ..errors import StaleVersion, ValidationFailed, apply_to_form
 from ..extensions import db
+from ..input_limits import parse_id
 from ..pagination import paginate
 from ..permissions import can, is_facilitator, is_staff, member_city_ids, require
+from . import attachments, redaction, vocab
 from . import operations as ops
-from . import redaction, vocab
 from .blueprint import bp
 from .forms import AttachmentForm, EvidenceForm
 from .models import Attachment, EvidenceItem
+from .redacting import purge_after_commit
 from .sanitize import render_markdown
 from .uploads import UploadRejected
 
@@ -37,7 +50,8 @@ def _form_choices(form: EvidenceForm) -> None:
 def _filters() -> dict:
     args = request.args
     city = db.session.execute(db.select(City).filter_by(slug=args.get("city", ""))).scalar_one_or_none()
-    cycle = db.session.get(Cycle, int(args["cycle"])) if args.get("cycle", "").isdigit() else None
+    cycle_id = parse_id(args.get("cycle"))
+    cycle = db.session.get(Cycle, cycle_id) if cycle_id is not None else None
     return {
         "city": city, "cycle": cycle,
         "type": args.get("type") if args.get("type") in vocab.values(vocab.EVIDENCE_TYPES) else None,
@@ -97,7 +111,7 @@ def show(item_id: int):
     context = views_codes.coding_panel(item) if can(current_user, "coding.view") else {}
     return render_template("evidence/show.html", item=item, body=render_markdown(item.text), vocab=vocab,
                            attachment_form=AttachmentForm() if can(current_user, "evidence.edit", item) else None,
-                           **context)
+                           attachment_message=attachments.text_message, **context)
 
 
 @bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
@@ -110,18 +124,50 @@ def edit(item_id: int):
     if request.method == "GET":
         form.city.data, form.cycle.data = item.city.slug, str(item.cycle_id)
         form.vulnerable_groups.data = item.group_list
+        form.version.data = str(item.version)
     if form.validate_on_submit():
         try:
-            ops.update_item(item, form.data_for_operations(), actor=current_user)
+            ops.update_item(item, form.data_for_operations(), actor=current_user,
+                            expected_version=parse_version(request.form.get("version")))
         except ValidationFailed as err:
             db.session.rollback()
             apply_to_form(form, err)
+        except StaleVersion:
+            db.session.rollback()
+            return _edit_conflict(get_item_or_404(item_id), form)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("evidence.show", item_id=item.id))
     return render_template("evidence/form.html", form=form, item=item,
                            text_locked=ops.item_has_codings(item)), (400 if form.errors else 200)
+
+
+def parse_version(value) -> int:
+    """The form's version; a form without one (or a forged one) counts as based on no version at all."""
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else -1
+
+
+def _edit_conflict(item: EvidenceItem, submitted: EvidenceForm):
+    """Someone changed the item meanwhile: start again from what is stored now, and list what this person had
+    changed so they can make it again. Their copy of the text is not shown: it may hold redacted details."""
+    labels = {name: getattr(submitted, name).label.text for name in EvidenceForm.FIELDS}
+    stored = {"city": item.city.slug, "cycle": str(item.cycle_id), "type": item.type, "title": item.title,
+              "text": item.text, "date": item.date, "language": item.language, "area": item.area,
+              "source": item.source, "gender": item.gender, "age_group": item.age_group,
+              "vulnerable_groups": item.group_list, "consent": item.consent, "visibility": item.visibility}
+    yours = submitted.data_for_operations()
+    changed = [(labels[name], None if name == "text" else yours[name]) for name in EvidenceForm.FIELDS
+               if yours[name] != stored[name] and not (name == "vulnerable_groups" and
+                                                      sorted(yours[name] or []) == sorted(stored[name]))]
+    form = EvidenceForm(formdata=None, obj=item)
+    _form_choices(form)
+    form.city.data, form.cycle.data = item.city.slug, str(item.cycle_id)
+    form.vulnerable_groups.data = item.group_list
+    form.version.data = str(item.version)
+    return render_template("evidence/form.html", form=form, item=item, text_locked=ops.item_has_codings(item),
+                           conflict=changed), 409
 
 
 @bp.route("/<int:item_id>/attachments", methods=["POST"])
@@ -142,7 +188,11 @@ def upload(item_id: int):
         flash(str(err), "error")
         return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
     db.session.commit()
-    flash(_("%(name)s attached.", name=att.filename), "success")
+    if att.text_status == attachments.PENDING:
+        flash(_("%(name)s attached. Its text is being read; this page shows when it is ready.", name=att.filename),
+              "success")
+    else:
+        flash(_("%(name)s attached.", name=att.filename), "success")
     return redirect(url_for("evidence.show", item_id=item.id, _anchor="attachments"))
 
 
@@ -159,12 +209,52 @@ def download(item_id: int, attachment_id: int):
     item = get_item_or_404(item_id)
     require("evidence.view", item)
     att = _get_attachment(item, attachment_id)
+    if att.withheld:  # its bytes were deleted after a redaction: say why, and how to replace it
+        return render_template("evidence/withheld.html", item=item, attachment=att), 410
+    path = ops.attachment_path(att)
+    if not os.path.isfile(path):
+        abort(404)
     # Always a download, never rendered by the browser in our origin.
-    response = send_file(ops.attachment_path(att), mimetype=att.mime, as_attachment=True,
-                         download_name=att.filename, max_age=0)
+    response = send_file(path, mimetype=att.mime, as_attachment=True, download_name=att.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/<int:item_id>/attachments/<int:attachment_id>/status")
+@login_required
+def attachment_status(item_id: int, attachment_id: int):
+    """Whether an attachment's text is being read, ready, or why not; htmx polls it while it is being read."""
+    item = get_item_or_404(item_id)
+    require("evidence.view", item)
+    att = _get_attachment(item, attachment_id)
+    return render_template("evidence/_attachment_status.html", item=item, a=att,
+                           attachment_message=attachments.text_message)
+
+
+@bp.route("/<int:item_id>/attachments/<int:attachment_id>/replace", methods=["POST"])
+@login_required
+def replace_attachment(item_id: int, attachment_id: int):
+    """Upload a new file in an attachment's place (a redacted copy of a withheld file)."""
+    item = get_item_or_404(item_id)
+    require("evidence.edit", item)
+    att = _get_attachment(item, attachment_id)
+    form = AttachmentForm()
+    file = request.files.get("file")
+    back = redirect(url_for("evidence.show", item_id=item.id, _anchor=f"attachment-{att.id}"))
+    if not form.validate_on_submit() or file is None or not file.filename:
+        flash(_("Choose a file to upload."), "error")
+        return back
+    data = file.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    try:
+        attachments.replace_attachment(att, file.filename, data, actor=current_user)
+    except UploadRejected as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return back
+    db.session.commit()
+    flash(_("The file was replaced by %(name)s.", name=att.filename), "success")
+    return back
 
 
 @bp.route("/<int:item_id>/attachments/<int:attachment_id>/use-text", methods=["POST"])
@@ -202,7 +292,12 @@ def redact(item_id: int):
     require("evidence.redact", item)
     proposals = redaction.propose_redactions(item.text)
     errors = []
-    if request.method == "POST":
+    if request.method == "POST" and parse_version(request.form.get("version")) != item.version:
+        # The passages were chosen on an older text (someone edited or redacted it meanwhile): offsets and
+        # typed phrases may no longer point where the person meant.
+        errors.append(_("The text changed since you opened this page. Nothing was redacted: choose the passages "
+                        "again below."))
+    elif request.method == "POST":
         spans = []
         for value in request.form.getlist("span"):
             try:
@@ -210,8 +305,9 @@ def redact(item_id: int):
             except ValueError:
                 continue
             spans.append((start, end))
-        if request.form.get("start", "").isdigit() and request.form.get("end", "").isdigit():
-            spans.append((int(request.form["start"]), int(request.form["end"])))  # a selection: exact place
+        start, end = parse_id(request.form.get("start")), parse_id(request.form.get("end"))
+        if start is not None and end is not None:
+            spans.append((start, end))  # a selection: exact place
         else:
             for passage in request.form.getlist("passage"):
                 if passage.strip():
@@ -227,6 +323,7 @@ def redact(item_id: int):
                 errors.append(err.first_message)
             else:
                 db.session.commit()
+                purge_after_commit()
                 flash(ngettext_redacted(count), "success")
                 return redirect(url_for("evidence.show", item_id=item.id))
     return render_template("evidence/redact.html", item=item, proposals=proposals, errors=errors,

@@ -11,7 +11,9 @@
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -21,7 +23,6 @@ from dataclasses import dataclass, field
 
 import yaml
 from flask import current_app
-from ..i18n import lazy_gettext as _l
 
 from ..audit.operations import record
 from ..cities.models import City
@@ -31,9 +32,16 @@ from ..coding.operations import MAX_DEFINITION, MAX_LABEL, all_codes, codebook_a
 from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence import tabular, vocab
-from ..evidence.operations import export_rows, import_context, import_rows, visible_items
+from ..evidence.operations import (
+    export_rows,
+    import_context,
+    import_rows,
+    visible_items,
+)
 from ..evidence.uploads import safe_filename
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
+from ..input_limits import parse_id
 from ..utils import slugify, strip_control
 
 TABLE_MAX_BYTES = 5 * 1024 * 1024
@@ -188,7 +196,7 @@ def check_evidence_table(filename: str, data: bytes, user) -> tuple[list[dict], 
     rows = tabular.read_table(name, data)
     cities, cycles = import_context(user)
     valid, errors = tabular.validate_rows(rows, cities=cities, cycles=cycles)
-    errors = list(errors) + _participation_errors(valid)
+    errors = list(errors) + _participation_errors(valid) + _visibility_errors(valid, user)
     errors.sort(key=lambda e: (e.row, tabular.COLUMNS.index(e.column) if e.column in tabular.COLUMNS else 99))
     bad_rows = {e.row for e in errors}
     return [r for r in valid if r[tabular.ROW_KEY] not in bad_rows], errors
@@ -210,6 +218,17 @@ def _participation_errors(rows: list[dict]) -> list[tabular.RowError]:
                                         _l("%(city)s does not take part in %(cycle)s.", city=row["city"],
                                            cycle=row["cycle"])))
     return out
+
+
+def _visibility_errors(rows: list[dict], user) -> list[tabular.RowError]:
+    """Rows the importer could not see once imported (the operations refuse them too)."""
+    from ..evidence.models import EvidenceItem
+    from ..evidence.operations import NOT_VISIBLE_AFTER_IMPORT, importer_sees
+    ids = dict(db.session.execute(db.select(City.slug, City.id).filter(
+        City.slug.in_({r["city"] for r in rows if r.get("city")}))).all())
+    return [tabular.RowError(row[tabular.ROW_KEY], "visibility", NOT_VISIBLE_AFTER_IMPORT) for row in rows
+            if row.get("city") in ids and row.get("visibility")
+            and not importer_sees(user, EvidenceItem(city_id=ids[row["city"]], visibility=row["visibility"]))]
 
 
 def import_evidence_table(filename: str, data: bytes, user) -> list:
@@ -256,7 +275,7 @@ def evidence_filters(args) -> dict:
         out["city"] = city
     cycle_id = (args.get("cycle") or "").strip()
     if cycle_id:
-        cycle = db.session.get(Cycle, int(cycle_id)) if cycle_id.isdigit() and len(cycle_id) < 10 else None
+        cycle = db.session.get(Cycle, number) if (number := parse_id(cycle_id)) is not None else None
         empty |= cycle is None
         out["cycle"] = cycle
     if args.get("type") in vocab.values(vocab.EVIDENCE_TYPES):
@@ -355,6 +374,30 @@ def codebook_yaml() -> bytes:
         dt.date.today().isoformat())
     body = yaml.safe_dump(codebook_as_data(), allow_unicode=True, sort_keys=False, width=110)
     return (header + body).encode("utf-8")
+
+
+def codebook_taguette_csv() -> bytes:
+    """Every code in use as Taguette 1.5 imports a codebook: CSV with the columns ``tag`` and ``description``, a
+    sub-code's tag being its path of names joined by dots (``Parent.Child``). English names and definitions; a dot
+    inside a name would read as a level there, so it is written as "·". UTF-8 with a BOM, formulas neutralised.
+
+    Raises ``LookupError`` when there are no codes.
+    """
+    codes = all_codes(include_retired=False)
+    if not codes:
+        raise LookupError("no codes")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["tag", "description"])
+
+    def walk(nodes: list[refiqda.CodeNode], path: list[str]) -> None:
+        for node in nodes:
+            here = [*path, " ".join(node.name.replace(".", "·").split())]
+            writer.writerow([tabular.neutralise_formula(".".join(here)),
+                             tabular.neutralise_formula(" ".join(node.description.split()))])
+            walk(node.children, here)
+    walk(_code_tree(codes), [])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 # --- Codebook import -----------------------------------------------------------------------------------
@@ -484,9 +527,9 @@ def _clean(text: str, limit: int) -> str:
 def apply_codebook_import(parsed: refiqda.ParsedCodebook, actor=None, language: str = "en",
                           filename: str = "") -> dict:
     """Import a parsed codebook: add new codes (name and description in ``language``, parent from the nesting,
-    the file's GUID kept), complete matched codes (a missing GUID, colour, or label and definition in
-    ``language``; existing texts are never overwritten), create or complete the code groups and their members.
-    Importing the same file again changes nothing. Audited; the caller commits. Returns the counts."""
+    the file's GUID kept), complete matched codes (colour, or label and definition in ``language``; existing
+    texts are never overwritten, and a matched code keeps its own GUID), create or complete the code groups and
+    their members. Importing the same file again changes nothing. Audited; the caller commits. Returns the counts."""
     if language not in vocab.values(vocab.LANGUAGES):
         raise ValidationFailed({"language": [_l("Choose English, Spanish or French")]})
     plan = plan_codebook_import(parsed)
@@ -512,9 +555,8 @@ def apply_codebook_import(parsed: refiqda.ParsedCodebook, actor=None, language: 
         else:
             code = planned.code
             changed = False
-            if not code.guid and guid and guid not in used_guids and guid != code_guid(code):
-                code.guid, changed = guid, True
-                used_guids.add(guid)
+            # A matched code keeps the GUID it has been exported with (stored, or derived from its id): taking
+            # the file's would make every tool holding an earlier export see a different code.
             if name and not (code.labels or {}).get(language):
                 code.labels, changed = {**(code.labels or {}), language: name}, True
             if description and not (code.definitions or {}).get(language):
@@ -547,10 +589,7 @@ def apply_codebook_import(parsed: refiqda.ParsedCodebook, actor=None, language: 
                 used_group_guids.add(guid)
             db.session.add(group)
             counts["new_groups"] += 1
-        else:
-            if not group.guid and guid and guid not in used_group_guids:
-                group.guid = guid
-                used_group_guids.add(guid)
+        else:  # a matched group keeps its GUID, as codes do
             if description and not group.description:
                 group.description = description
         groups_by_name[group.name.casefold()] = group
@@ -613,10 +652,19 @@ def cycle_project(cycle: Cycle, user) -> bytes:
             people[memo.author.id] = memo.author
     users = [refiqda.QdaUser(guid=_user_guid(p.id), name=p.name or f"user {p.id}", id=str(p.id))
              for p in sorted(people.values(), key=lambda p: p.id)]
+    # Coders and authors of imported projects who have no account here keep their names.
+    names = sorted({c.coder_name for c in codings if c.coder_id is None and c.coder_name}
+                   | {m.author_name for m in memos if m.author_id is None and m.author_name})
+    users += [refiqda.QdaUser(guid=refiqda.stable_guid("named user", n), name=n) for n in names]
+
+    def person(user_id, name) -> str | None:
+        if user_id in people:
+            return _user_guid(user_id)
+        return refiqda.stable_guid("named user", name) if user_id is None and name else None
 
     def qda_coding(coding: Coding) -> refiqda.QdaCoding:
         return refiqda.QdaCoding(code_guid=code_guid(coding.code), guid=refiqda.stable_guid("coding", coding.id),
-                                 creating_user=_user_guid(coding.coder_id) if coding.coder_id in people else None,
+                                 creating_user=person(coding.coder_id, coding.coder_name),
                                  created=coding.created_at, note_guids=notes_by.get(("coding", coding.id), []))
 
     by_item: dict[int, list[Coding]] = {}
@@ -642,7 +690,7 @@ def cycle_project(cycle: Cycle, user) -> bytes:
             if selection is None:
                 selection = refiqda.QdaSelection(
                     guid=refiqda.stable_guid("selection", f"{item.id}:{start}:{end}"), start=start, end=end,
-                    creating_user=_user_guid(coding.coder_id) if coding.coder_id in people else None,
+                    creating_user=person(coding.coder_id, coding.coder_name),
                     created=coding.created_at)
                 spans[(start, end)] = selection
                 source.selections.append(selection)
@@ -650,7 +698,7 @@ def cycle_project(cycle: Cycle, user) -> bytes:
         sources.append(source)
 
     notes = [refiqda.QdaNote(guid=refiqda.stable_guid("memo", m.id), text=m.text,
-                             creating_user=_user_guid(m.author_id) if m.author_id in people else None,
+                             creating_user=person(m.author_id, m.author_name),
                              created=m.created_at) for m in memos]
     code_notes = {cid: notes_by.get(("code", cid), []) for cid in code_ids}
     project = refiqda.QdaProject(
@@ -658,4 +706,5 @@ def cycle_project(cycle: Cycle, user) -> bytes:
         sources=sources, notes=notes, created=dt.datetime.now(dt.timezone.utc),
         description=str(_l("Evidence of the cycle %(cycle)s exported from the Safer Cities workbench.",
                            cycle=cycle.name)))
-    return refiqda.export_qdpx(project)
+    from .project_import import workbench_notes
+    return refiqda.export_qdpx(project, workbench=workbench_notes(codes, items))

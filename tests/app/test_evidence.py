@@ -135,12 +135,13 @@ def test_uploads_are_refused_with_a_message(client, setting, login, name, data, 
     item = make_item(setting)
     data = _docx_bomb() if data is None else data
     login(client, setting["member"])
+    stored_before = set(os.listdir(ops.upload_folder()))  # other tests' files may be there
     r = client.post(f"/evidence/{item.id}/attachments", data={"file": (io.BytesIO(data), name)},
                     content_type="multipart/form-data", follow_redirects=True)
     assert r.status_code == 200
     assert message in r.get_data(as_text=True).lower()
     assert db.session.execute(db.select(Attachment)).first() is None
-    assert not os.listdir(ops.upload_folder())
+    assert set(os.listdir(ops.upload_folder())) == stored_before
 
 
 def test_attachment_upload_download_permission_and_text(client, app, setting, login):
@@ -155,7 +156,13 @@ def test_attachment_upload_download_permission_and_text(client, app, setting, lo
                     content_type="multipart/form-data")
     assert r.status_code == 302
     att = db.session.execute(db.select(Attachment)).scalar_one()
-    assert "broken for months" in att.extracted_text and att.kind == "docx"
+    assert att.kind == "docx" and att.text_status == "pending" and att.extracted_text == ""
+    assert "being read" in client.get(f"/evidence/{item.id}").get_data(as_text=True)
+    db.session.rollback()
+    from peer_review.jobs.worker import run_pending
+    assert run_pending() == 1  # the background job reads the text
+    db.session.refresh(att)
+    assert "broken for months" in att.extracted_text and att.text_status == "ready"
     stored = ops.attachment_path(att)
     assert stored.startswith(app.instance_path) and "static" not in stored
     r = client.get(f"/evidence/{item.id}/attachments/{att.id}")
@@ -201,7 +208,8 @@ def test_redaction_leaves_no_trace_in_the_database(client, app, setting, login):
     assert "maria.g@example.org" in page and "+34 612 345 678" in page  # proposed automatically
     spans = [f"{text.index('maria.g')}-{text.index('maria.g') + len('maria.g@example.org')}",
              f"{text.index('+34')}-{text.index('+34') + len('+34 612 345 678')}"]
-    r = client.post(f"/evidence/{item.id}/redact", data={"span": spans, "passage": "Maria Gonzalez, 14 Calle Luna"})
+    r = client.post(f"/evidence/{item.id}/redact", data={"span": spans, "passage": "Maria Gonzalez, 14 Calle Luna",
+                                                         "version": item.version})
     assert r.status_code == 302
     db.session.expire_all()
     item = db.session.get(EvidenceItem, item_id)
@@ -263,8 +271,10 @@ def test_evidence_api(client, setting, api_token):
     assert r.status_code == 201, r.json
     item_id = r.json["id"]
     assert r.json["vulnerable_groups"] == ["disability"] and r.json["city"] == "alpha"
-    r = client.patch(f"/api/v1/evidence/{item_id}", json={"title": "Survey free text"}, headers=headers)
-    assert r.status_code == 200 and r.json["title"] == "Survey free text"
+    etag = r.headers["ETag"]
+    r = client.patch(f"/api/v1/evidence/{item_id}", json={"title": "Survey free text"},
+                     headers={**headers, "If-Match": etag})
+    assert r.status_code == 200 and r.json["title"] == "Survey free text" and r.headers["ETag"] != etag
     bad = client.post("/api/v1/evidence", json={**body, "city": "beta"}, headers=headers)
     assert bad.status_code == 403
     bad = client.post("/api/v1/evidence", json={**body, "title": ["not", "a", "string"]}, headers=headers)

@@ -212,8 +212,7 @@ def _reconcile_example(w):
     sample = ops.draw_sample(w["cycle"], 3, w["a"], w["b"], seed=5)
     i1, i2, i3 = sorted(items, key=lambda i: i.id)
     code(w, i1, "trust", "a", 0, 5)
-    db.session.add(Coding(item=i1, code=w["codes"]["trust"], start_offset=0, end_offset=5,  # identical span
-                          coder_id=w["a"].id, sample_id=sample.id))
+    code(w, i1, "trust", "a", 0, 5)  # the same span again: stored once
     code(w, i1, "trust", "b", 2, 8)  # agreed: A's passage is copied
     code(w, i2, "fear", "b", 3, 9)  # only B: kept below, so B's passage is copied
     code(w, i2, "trust", "a")  # only A: dropped below
