@@ -19,6 +19,8 @@ ENV_KEYS = (
     "PREFERRED_URL_SCHEME",
     "FORCE_HTTPS",
     "UPLOAD_MAX_BYTES",
+    "TEXT_EXTRACTION_TIMEOUT",
+    "TEXT_EXTRACTION_MAX_PAGES",
     "JOBS_BACKEND",
     "REDIS_URL",
 )
@@ -48,8 +50,9 @@ class Defaults:
     # Rate limits: sign-in attempts per account and per address.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins only (a success clears the account's count).
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
-    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
     RESET_LIMIT = "5 per hour"
 
     # Mail goes to the outbox table and the log unless MAIL_SERVER is set.
@@ -67,6 +70,10 @@ class Defaults:
     API_MAX_PAGE_SIZE = 100
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    # Reading an attachment's text runs in a background job, in a child process killed after this many seconds;
+    # at most this many pages of a PDF are read (the text is also cut at the item text limit, 100,000 characters).
+    TEXT_EXTRACTION_TIMEOUT = 30
+    TEXT_EXTRACTION_MAX_PAGES = 300
 
     # Background jobs: "thread" runs them in the web process (no extra server); "worker" leaves them to
     # `flask --app wsgi jobs work`; "rq" sends them to RQ workers on Redis (REDIS_URL) for several workers.
@@ -80,8 +87,10 @@ def from_environment() -> dict:
     for key in ENV_KEYS:
         if key in os.environ:
             value: object = os.environ[key]
-            if key in ("MAIL_PORT", "UPLOAD_MAX_BYTES"):
+            if key in ("MAIL_PORT", "UPLOAD_MAX_BYTES", "TEXT_EXTRACTION_MAX_PAGES"):
                 value = int(value)  # type: ignore[arg-type]
+            elif key == "TEXT_EXTRACTION_TIMEOUT":
+                value = float(value)  # type: ignore[arg-type]
             elif key in ("MAIL_USE_TLS", "FORCE_HTTPS"):
                 value = str(value).lower() in ("1", "true", "yes", "on")
             out[key] = value

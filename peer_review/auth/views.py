@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
@@ -16,8 +17,32 @@ from .forms import LoginForm, NewPasswordForm, ResetRequestForm
 bp = Blueprint("auth", __name__)
 
 
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+class SignInLimits:
+    """Failed sign-ins only, per account and per address; a success clears its account's count.
+
+    Counting successes would lock out people who sign in often, and an office or a workshop behind one address
+    would share 20 attempts. Guessing runs still stop: 5 wrong passwords lock one account for a while, and
+    LOGIN_LIMIT_PER_ADDRESS wrong passwords (100 by default, room for a workshop of 40 with typos) lock an
+    address that sprays many accounts.
+    """
+
+    def __init__(self):
+        from limits import parse
+        self.account = parse(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+        self.address = parse(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+        self.strategy = limiter.limiter
+        self.ip = get_remote_address()
+
+    def allowed(self, email: str) -> bool:
+        return (self.strategy.test(self.account, "login-fail-account", email)
+                and self.strategy.test(self.address, "login-fail-address", self.ip))
+
+    def failed(self, email: str) -> None:
+        self.strategy.hit(self.account, "login-fail-account", email)
+        self.strategy.hit(self.address, "login-fail-address", self.ip)
+
+    def succeeded(self, email: str) -> None:
+        self.strategy.clear(self.account, "login-fail-account", email)
 
 
 def _safe_next(target: str | None) -> str:
@@ -31,20 +56,23 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = form.email.data.strip().lower()[:254]
+        limits = SignInLimits()
+        if not limits.allowed(email):
+            abort(429)
         user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
         if user is not None and user.active and user.check_password(form.password.data):
+            limits.succeeded(email)
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        limits.failed(email)
         form.password.errors.append(_("The email address or password is not right"))
     return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
 

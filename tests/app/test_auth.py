@@ -63,10 +63,39 @@ def test_login_rate_limited_per_account_with_a_clear_message(client, make_user):
 
 
 def test_login_rate_limited_per_address(client, app):
-    for i in range(20):
-        client.post("/login", data={"email": f"n{i}@example.org", "password": "x"})
+    """A guessing run that sprays many accounts from one address stops."""
+    limit = int(app.config["LOGIN_LIMIT_PER_ADDRESS"].split()[0])
+    for i in range(limit):
+        assert client.post("/login", data={"email": f"n{i}@example.org", "password": "x"}).status_code == 400
     r = client.post("/login", data={"email": "fresh@example.org", "password": "x"})
     assert r.status_code == 429
+
+
+def test_successful_sign_ins_do_not_count_and_a_success_clears_failures(client, make_user):
+    make_user("ana@example.org", password=PASSWORD)
+    for _ in range(8):  # more than the account limit of 5, all successful
+        assert client.post("/login", data={"email": "ana@example.org", "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+    for _ in range(3):
+        for _ in range(4):
+            assert client.post("/login", data={"email": "ana@example.org", "password": "typo"}).status_code == 400
+        assert client.post("/login", data={"email": "ana@example.org", "password": PASSWORD}).status_code == 302
+        client.post("/logout")
+
+
+def test_a_workshop_of_forty_behind_one_address_signs_in(client, make_user):
+    people = [make_user(f"p{i}@city.example") for i in range(40)]
+    people[0].set_password(PASSWORD)
+    for person in people[1:]:  # one hash for all: hashing forty times would only slow the test
+        person.password_hash = people[0].password_hash
+    db.session.commit()
+    for i, person in enumerate(people):
+        if i % 3 == 0:  # one in three mistypes once, one in six twice
+            for _ in range(1 + (i % 6 == 0)):
+                assert client.post("/login", data={"email": person.email, "password": "typo"}).status_code == 400
+        r = client.post("/login", data={"email": person.email, "password": PASSWORD})
+        assert r.status_code == 302, f"person {i} locked out"
+        client.post("/logout")
 
 
 def test_csrf_is_required_on_forms(app, client, make_user, login):
