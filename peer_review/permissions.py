@@ -161,6 +161,7 @@ RULES: dict[str, Rule] = {
     "user.access": _changes_access,
     "user.grant_role": _grants_role,
     "token.manage": _self,
+    "account.manage": _self,  # one's own name, language and password
     "audit.view": _staff,
     "cycle.list": _authenticated,
     "cycle.view": _cycle_view,

@@ -1,8 +1,15 @@
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ..i18n import lazy_gettext as _l
 
 PASSWORD_MIN = 10
 
@@ -36,3 +43,20 @@ class NewPasswordForm(FlaskForm):
                             validators=[DataRequired(_l("Confirm your new password")),
                                         EqualTo("password", _l("The passwords do not match"))])
     submit = SubmitField(_l("Save password"), widget=GovSubmitInput())
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), widget=GovPasswordInput(),
+                            validators=[DataRequired(_l("Enter your current password")), Length(max=200)])
+    submit = SubmitField(_l("Change password"), widget=GovSubmitInput())
+
+
+class AccountForm(FlaskForm):
+    name = StringField(_l("Your name"), widget=GovTextInput(),
+                       description=_l("As colleagues in the network know you; shown beside your codings and "
+                                      "reviews."),
+                       validators=[DataRequired(_l("Enter your name")),
+                                   Length(max=120, message=_l("Your name must be 120 characters or fewer"))])
+    locale = SelectField(_l("Language of the interface and emails"),
+                         choices=(("en", "English"), ("es", "Español"), ("fr", "Français")), widget=GovSelect())
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())

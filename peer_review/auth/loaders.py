@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import redirect, request, url_for
-from ..i18n import lazy_gettext as _l
 
 from ..extensions import db, login_manager
+from ..i18n import lazy_gettext as _l
 from ..users.models import ApiToken, User
 from ..utils import utcnow
 

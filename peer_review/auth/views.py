@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,7 +12,10 @@ from ..extensions import db, limiter
 from ..users.models import User
 from ..utils import utcnow
 from . import operations as ops
-from .forms import LoginForm, NewPasswordForm, ResetRequestForm
+from ..errors import ValidationFailed, apply_to_form
+from ..permissions import require
+from ..users.operations import update_user
+from .forms import AccountForm, ChangePasswordForm, LoginForm, NewPasswordForm, ResetRequestForm
 
 bp = Blueprint("auth", __name__)
 
@@ -130,3 +133,51 @@ def accept_invitation(token: str):
     return render_template("auth/new_password.html", form=form,
                            title=_("Set up your account, %(name)s", name=user.name)), \
         (200 if not form.errors else 400)
+
+
+# --- Your account: name, language and password, changed by the person themselves ----------------------------
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    require("account.manage", current_user)
+    user = current_user._get_current_object()
+    form = AccountForm(obj=user)
+    password_form = ChangePasswordForm(formdata=None)
+    if form.validate_on_submit():
+        try:
+            update_user(user, name=form.name.data, locale=form.locale.data, actor=user)
+        except ValidationFailed as err:
+            db.session.rollback()
+            apply_to_form(form, err)
+        else:
+            db.session.commit()
+            session.pop("locale", None)  # the saved language applies from now on
+            flash(_("Your details are saved."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, password_form=password_form), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=lambda: f"pw-change:{current_user.id}",
+               deduct_when=lambda response: response.status_code == 400)
+def change_password():
+    require("account.manage", current_user)
+    user = current_user._get_current_object()
+    password_form = ChangePasswordForm()
+    if password_form.validate_on_submit():
+        if not user.check_password(password_form.current.data):
+            password_form.current.errors.append(_("Your current password is not right"))
+        elif password_form.password.data == password_form.current.data:
+            password_form.password.errors.append(_("Choose a password different from the current one"))
+        else:
+            remember = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+            ops.set_password(user, password_form.password.data, "user.password_change")
+            db.session.commit()
+            login_user(user, remember=bool(remember))  # this session goes on with the new token; others end
+            flash(_("Your password is changed. You are signed out everywhere else."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=AccountForm(obj=user, formdata=None),
+                           password_form=password_form), 400

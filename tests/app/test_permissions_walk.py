@@ -33,6 +33,8 @@ EXPECTED = {
     "auth.request_reset": ("GET", ALL(200)),
     "auth.reset_password": ("GET", ALL(404)),
     "auth.accept_invitation": ("GET", ALL(404)),
+    "auth.account": ("GET", SIGNED_IN(200)),
+    "auth.change_password": ("POST", SIGNED_IN(400)),
     "cities.index": ("GET", SIGNED_IN(200)),
     "cities.create": ("GET", STAFF_ONLY),
     "cities.show": ("GET", SIGNED_IN(200)),
