@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext as _
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -58,7 +59,10 @@ def samples_new():
     require("sample.manage")
     form = SampleForm()
     cycles = list(db.session.execute(db.select(Cycle).order_by(Cycle.starts_on.desc())).scalars())
+    cycles.sort(key=lambda c: {"open": 0, "closed": 1}.get(c.state, 2))  # the one in progress first
     form.cycle.choices = [(c.id, c.name) for c in cycles]
+    if request.method == "GET" and cycles and cycles[0].state == "open":
+        form.cycle.data = cycles[0].id
     people = [(u.id, f"{u.name} ({u.email})") for u in ops.facilitators()]
     form.coder_a.choices = [(0, _("Choose a coder"))] + people
     form.coder_b.choices = [(0, _("Choose a coder"))] + people

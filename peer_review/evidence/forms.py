@@ -19,7 +19,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..i18n import lazy_gettext as _l
 from ..widgets import DateInput
@@ -65,6 +65,19 @@ class EvidenceForm(FlaskForm):
 
     FIELDS = ("city", "cycle", "type", "title", "text", "date", "language", "area", "source", "gender",
               "age_group", "vulnerable_groups", "consent", "visibility")
+
+    def validate_cycle(self, field) -> None:
+        """Said with the other field errors, in the same answer, rather than after they are fixed."""
+        from ..cities.models import City
+        from ..cycles.models import Cycle
+        from ..extensions import db
+        from ..input_limits import parse_id
+        city = db.session.execute(db.select(City).filter_by(slug=self.city.data)).scalar_one_or_none() \
+            if self.city.data else None
+        cycle_id = parse_id(field.data)
+        cycle = db.session.get(Cycle, cycle_id) if cycle_id is not None else None
+        if city is not None and cycle is not None and city.id not in cycle.city_ids:
+            raise ValidationError(_l("%(city)s does not take part in %(cycle)s", city=city.name, cycle=cycle.name))
 
     def data_for_operations(self) -> dict:
         return {name: getattr(self, name).data for name in self.FIELDS}

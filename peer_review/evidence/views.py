@@ -37,14 +37,30 @@ def get_item_or_404(item_id: int) -> EvidenceItem:
     return db.get_or_404(EvidenceItem, item_id)
 
 
-def _form_choices(form: EvidenceForm) -> None:
+def _form_choices(form: EvidenceForm) -> list[Cycle]:
+    """Cities the person may add evidence for, and the cycles those cities take part in: open cycles first."""
     stmt = db.select(City).filter(City.active.is_(True)).order_by(City.name)
     if not (is_facilitator(current_user) or is_staff(current_user)):
         stmt = stmt.filter(City.id.in_(member_city_ids(current_user)))
-    form.city.choices = [(c.slug, c.name) for c in db.session.execute(stmt).scalars()]
-    cycles = db.session.execute(db.select(Cycle).filter(Cycle.state != "closed")
-                                .order_by(Cycle.starts_on.desc())).scalars()
-    form.cycle.choices = [(str(c.id), c.name) for c in cycles]
+    cities = db.session.execute(stmt).scalars().all()
+    form.city.choices = [(c.slug, c.name) for c in cities]
+    city_ids = {c.id for c in cities}
+    cycles = [c for c in db.session.execute(db.select(Cycle).filter(Cycle.state != "closed")
+                                            .order_by(Cycle.starts_on.desc())).scalars()
+              if c.city_ids & city_ids]
+    cycles.sort(key=lambda c: c.state != "open")  # stable: newest open first, then drafts
+    form.cycle.choices = [(str(c.id), c.name if c.state == "open" else _("%(cycle)s (not open yet)", cycle=c.name))
+                          for c in cycles]
+    return cycles
+
+
+def _default_cycle(cycles: list[Cycle], city_slug: str | None) -> str | None:
+    """The open cycle the city takes part in (else its next one): never a draft when one is in progress."""
+    city = db.session.execute(db.select(City).filter_by(slug=city_slug)).scalar_one_or_none() if city_slug else None
+    for cycle in cycles:
+        if city is None or city.id in cycle.city_ids:
+            return str(cycle.id)
+    return None
 
 
 def _filters() -> dict:
@@ -80,12 +96,11 @@ def index():
 def create():
     require("evidence.create")
     form = EvidenceForm()
-    _form_choices(form)
+    cycles = _form_choices(form)
     if request.method == "GET":
-        if request.args.get("city"):
-            form.city.data = request.args["city"]
-        if request.args.get("cycle"):
-            form.cycle.data = request.args["cycle"]
+        form.city.data = request.args.get("city") or (form.city.choices[0][0] if len(form.city.choices) == 1
+                                                      else None)
+        form.cycle.data = request.args.get("cycle") or _default_cycle(cycles, form.city.data)
     if form.validate_on_submit():
         city = db.session.execute(db.select(City).filter_by(slug=form.city.data)).scalar_one_or_none()
         if city is None or not can(current_user, "evidence.create", city):

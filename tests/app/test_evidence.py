@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 
 import pytest
@@ -288,3 +289,25 @@ def test_evidence_api(client, setting, api_token):
     listing = client.get("/api/v1/evidence?city=alpha&type=survey_text", headers=api_token(setting["other"]))
     assert listing.json["total"] == 1  # network visibility
     assert client.get("/api/v1/evidence?city=nowhere", headers=headers).json["total"] == 0
+
+
+def test_the_form_defaults_to_the_open_cycle_and_says_every_problem_at_once(client, setting, login):
+    from peer_review.cycles.models import Cycle
+    draft = Cycle(name="2027 round", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 12, 1), state="draft",
+                  cities=[setting["a"]])
+    elsewhere = Cycle(name="Beta only", starts_on=dt.date(2026, 6, 1), ends_on=dt.date(2026, 12, 1),
+                      state="open", cities=[setting["b"]])
+    db.session.add_all([draft, elsewhere])
+    db.session.commit()
+    login(client, setting["member"])
+    page = client.get("/evidence/new").get_data(as_text=True)
+    selected = re.search(r'<option value="(\d+)" selected>', page)
+    assert selected and int(selected.group(1)) == setting["cycle"].id  # the round in progress, not the draft
+    assert "Beta only" not in page  # a cycle the member's city does not take part in is not offered
+    assert "2027 round (not open yet)" in page
+    login(client, setting["facilitator"])  # offered every city and every cycle
+    r = client.post("/evidence/new", data={**FORM, "title": "", "consent": "", "cycle": str(elsewhere.id)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Enter a title" in html and "Say whether consent was obtained" in html
+    assert "Alpha does not take part in Beta only" in html  # in the same answer as the field errors

@@ -419,3 +419,15 @@ def test_demo_sample_is_coded_by_both_mostly_agreeing_and_idempotent(app):
     assert db.session.execute(db.select(db.func.count(DoubleCodingSample.id))).scalar() == 1
     assert db.session.execute(db.select(db.func.count(Coding.id))
                               .filter(Coding.sample_id == sample.id)).scalar() == blind
+
+
+def test_the_new_sample_form_defaults_to_the_cycle_in_progress(client, login, w):
+    import re
+    draft = Cycle(name="2027 round", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 12, 1), state="draft",
+                  cities=[w["city"]])
+    db.session.add(draft)
+    db.session.commit()
+    login(client, w["lead"])
+    page = client.get("/coding/samples/new").get_data(as_text=True)
+    selected = re.search(r'<option value="(\d+)" selected>', page)
+    assert selected and int(selected.group(1)) == w["cycle"].id
