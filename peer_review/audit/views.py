@@ -9,6 +9,7 @@ from ..extensions import db
 from ..pagination import paginate
 from ..permissions import require
 from ..users.models import User
+from .labels import action_label, names_for, object_label, readable_summary
 from .models import AuditEntry
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -50,5 +51,7 @@ def index():
     actions = db.session.execute(db.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).scalars().all()
     types = db.session.execute(
         db.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).scalars().all()
-    return render_template("audit/index.html", pager=paginate(filtered_entries(**filters)), filters=filters,
-                           actions=actions, types=types)
+    pager = paginate(filtered_entries(**filters))
+    return render_template("audit/index.html", pager=pager, filters=filters, actions=actions, types=types,
+                           action_label=action_label, object_label=object_label,
+                           summary=lambda e, names=names_for(pager.items): readable_summary(e.summary, names))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import url_for
-from flask_babel import format_date, gettext as _, ngettext
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from ..audit.models import AuditEntry
@@ -80,9 +81,15 @@ def secretariat_overview(user: User) -> Section | None:
 def recent_changes(user: User) -> Section | None:
     if not is_staff(user):
         return None
+    from flask_babel import format_datetime
+
+    from ..audit.labels import action_label, names_for, readable_summary
     entries = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.at.desc()).limit(5)).scalars().all()
-    items = [{"text": f"{e.action}: {e.summary}", "href": url_for("audit.index", action=e.action),
-              "hint": e.actor.name if e.actor else _("System")} for e in entries]
+    names = names_for(entries)
+    items = [{"text": f"{action_label(e.action)}: {readable_summary(e.summary, names)}",
+              "href": url_for("audit.index", action=e.action),
+              "hint": f"{e.actor.name if e.actor else _('System')}, {format_datetime(e.at, 'medium')}"}
+             for e in entries]
     return {"id": "recent", "title": _("Recent changes"), "items": items, "empty": _("Nothing has changed yet.")}
 
 
