@@ -233,6 +233,8 @@ def add_codings(item, codes: list[Code], coder, start: int | None = None, end: i
     if start is not None and not (0 <= start < end <= len(item.text)):
         raise ValidationFailed({"start": [_l("The passage must lie inside the text (0 to %(n)s)",
                                              n=len(item.text))]})
+    if start is not None:
+        start, end = snap_to_words(item.text, start, end)
     sample = open_sample_for(coder, item)
     created = []
     identity = {"item_id": item.id, "start_offset": start, "end_offset": end, "coder_id": coder.id,
@@ -255,6 +257,27 @@ def add_codings(item, codes: list[Code], coder, start: int | None = None, end: i
                after={"codes": [c.code.key for c in created], "start": start, "end": end,
                       "blind": sample is not None}, actor=coder)
     return created
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_'’-"
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Whole words only: a passage that cuts a word («Wome») is widened to the word («Women»); spaces at its
+    edges are dropped, as are commas, colons and semicolons there. The page's selection does the same, so what
+    is shown is what is stored."""
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    while start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
+        start -= 1
+    while end < len(text) and _is_word_char(text[end - 1]) and _is_word_char(text[end]):
+        end += 1
+    if end <= start:
+        raise ValidationFailed({"start": [_l("The passage holds only spaces: select some words")]})
+    return start, end
 
 
 def _find_coding(**identity) -> Coding | None:

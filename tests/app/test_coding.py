@@ -54,11 +54,28 @@ def test_code_a_passage_by_selection_offsets_words_and_whole_item(client, settin
     assert r.status_code == 302
     codings = db.session.execute(db.select(Coding).order_by(Coding.id)).scalars().all()
     assert [(c.code.key, c.passage()) for c in codings] == [
-        ("fear_of_crime", "women avoid the underpass at nig"), ("gender_equity", "women avoid the underpass at nig"),
+        # The selection cut "night": it is snapped to the whole word.
+        ("fear_of_crime", "women avoid the underpass at night"), ("gender_equity", "women avoid the underpass at night"),
         ("trust", "neighbours trust each other"), ("optimism_vibrancy", TEXT)]
     page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
     assert '<mark data-codes="trust" title="trust">neighbours trust each other</mark>' in page
     assert 'data-codes="fear_of_crime gender_equity"' in page
+    # The text once, as stored for coding; the formatted copy folded away, not shown beneath it.
+    assert '<div class="govuk-body pr-evidence-body"' not in page and "See the text formatted" in page
+
+
+def test_passages_are_snapped_to_whole_words(setting):
+    from peer_review.coding.operations import add_codings, snap_to_words
+    text = TEXT
+    start = text.index("women")
+    assert snap_to_words(text, start, start + 4) == (start, start + 5)  # «Wome» -> «Women»
+    assert snap_to_words(text, start - 1, start + 5) == (start, start + 5)  # spaces at the edges dropped
+    assert snap_to_words(text, start + 2, start + 8) == (start, start + 11)  # «men av» -> «women avoid»
+    with pytest.raises(ValidationFailed):
+        snap_to_words(text, start - 1, start)
+    (coding,) = add_codings(setting["item"], [ops.get_code("gender_equity")], setting["facilitator"], start,
+                            start + 4)
+    assert coding.passage() == "women"
 
 
 @pytest.mark.parametrize("data,message", [

@@ -231,7 +231,8 @@ def test_reconcile_makes_exactly_the_agreed_codings(w):
     created = ops.reconcile(sample, {(i2.id, "fear"): "keep", (i2.id, "trust"): "drop"}, actor=w["lead"])
     db.session.commit()
     got = {(c.item_id, c.code.key, c.start_offset, c.end_offset) for c in created}
-    assert got == {(i1.id, "trust", 0, 5), (i2.id, "fear", 3, 9), (i3.id, "fear", None, None)}
+    # Passages are snapped to whole words: (0, 5) "The s" is "The square", (3, 9) " squar" is "square".
+    assert got == {(i1.id, "trust", 0, 10), (i2.id, "fear", 4, 10), (i3.id, "fear", None, None)}
     assert len(created) == 3
     assert all(c.origin == "agreed" and c.sample_id is None and c.coder_id == w["lead"].id for c in created)
     assert counted() == set(created)

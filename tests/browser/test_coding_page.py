@@ -96,3 +96,52 @@ def test_code_with_the_keyboard_only(page, item):
     start = TEXT.index("neighbours trust")
     assert _codings() == [("trust", start, start + 27, "neighbours trust each other")]
     assert page.locator(".govuk-notification-banner").inner_text().count("Trust") == 1
+
+
+def test_select_with_shift_and_the_arrow_keys(page, item):
+    """The help text promises keyboard selection: focus the text, move with Ctrl+Arrow, extend with Shift."""
+    sign_in(page, "fac@example.org", PASSWORD)
+    page.goto(f"{page.base_url}/evidence/{item.id}")
+    page.locator("#coding-text").focus()
+    page.keyboard.press("Home")
+    words_before = TEXT[:TEXT.index("neighbours")].split()
+    for _ in words_before:
+        page.keyboard.press("Control+ArrowRight")  # to the end of each word before "neighbours"
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+ArrowRight")  # select three words
+    assert page.locator("#passage").input_value() == "neighbours trust each"
+    page.keyboard.press("Shift+ArrowRight")  # the space after "each"
+    page.keyboard.press("Shift+ArrowRight")  # the "o" of "other" cuts the word: the passage takes all of it
+    assert page.locator("#passage").input_value() == "neighbours trust each other"
+    assert page.evaluate("window.getSelection().toString()") == "neighbours trust each other"  # shown as coded
+    page.keyboard.press("Enter")
+    page.locator("#code-trust").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply codes").click()
+    start = TEXT.index("neighbours trust")
+    assert _codings() == [("trust", start, start + 27, "neighbours trust each other")]
+    screenshot(page, "coding-keyboard")
+
+
+def test_a_drag_that_cuts_a_word_codes_the_whole_word(page, item):
+    sign_in(page, "fac@example.org", PASSWORD)
+    page.goto(f"{page.base_url}/evidence/{item.id}")
+    cut = "omen's safety wa"  # a drag from inside «Women's» to inside «walk»
+    page.evaluate("""(phrase) => {
+        const box = document.getElementById('coding-text')
+        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT)
+        let node
+        while ((node = walker.nextNode())) {
+            const at = node.data.indexOf(phrase)
+            if (at >= 0) {
+                const range = document.createRange()
+                range.setStart(node, at); range.setEnd(node, at + phrase.length)
+                const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range)
+                box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))
+                return
+            }
+        }
+        throw new Error('phrase not found')
+    }""", cut)
+    assert page.locator("#passage").input_value() == "Women's safety walk"
+    assert page.evaluate("window.getSelection().toString()") == "Women's safety walk"
