@@ -155,6 +155,7 @@ RULES: dict[str, Rule] = {
     "city.edit": _staff,
     "city.members": lambda u, c: _staff(u) or _coordinates(u, c),
     "user.list": _staff,
+    "network.view": _staff,
     "user.view": _self_or_staff,
     "user.invite": _staff,
     "user.edit": _manages_person,

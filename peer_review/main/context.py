@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import current_app, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
@@ -14,18 +15,26 @@ from ..users.models import CITY_ROLES, NETWORK_ROLES
 def navigation() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    entries = [("main.home", _("Home"), "home.view"), ("cycles.index", _("Cycles"), "cycle.list"),
-               ("evidence.index", _("Evidence"), "evidence.list"), ("coding.codes", _("Codebook"), "code.list"),
-               ("coding.samples_index", _("Double coding"), "sample.view"),
-               ("cities.index", _("Cities"), "city.list"), ("users.index", _("People"), "user.list"),
-               ("audit.index", _("Audit log"), "audit.view")]
-    entries += list(current_app.extensions.get("pr_nav_extra", []))
+    # The network's staff get one "Network" entry for cities, people and the audit log (its page links them),
+    # so that the menu stays on one row; everyone else sees the cities directly.
+    network = can(current_user, "network.view")
+    entries = [("main.home", _("Home"), "home.view", ()), ("cycles.index", _("Cycles"), "cycle.list", ()),
+               ("evidence.index", _("Evidence"), "evidence.list", ()),
+               ("coding.codes", _("Codebook"), "code.list", ()),
+               ("coding.samples_index", _("Double coding"), "sample.view", ())]
+    if network:
+        entries.append(("main.network", _("Network"), "network.view", ("cities.index", "users.index", "audit.index")))
+    else:
+        entries.append(("cities.index", _("Cities"), "city.list", ()))
+    entries += [(e, t, a, ()) for e, t, a in current_app.extensions.get("pr_nav_extra", [])]
     items = []
-    for endpoint, text, action in entries:
+    for endpoint, text, action, within in entries:
         if can(current_user, action):
             href = url_for(endpoint)
+            prefixes = [href] + [url_for(e) for e in within if e in current_app.view_functions]
             items.append({"href": href, "text": text,
-                          "active": request.path == href or (href != "/" and request.path.startswith(href))})
+                          "active": request.path == href or any(p != "/" and request.path.startswith(p)
+                                                                for p in prefixes)})
     return items
 
 

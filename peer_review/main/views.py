@@ -18,6 +18,24 @@ def home():
     return render_template("main/home.html", sections=home_sections(current_user))
 
 
+@bp.route("/network")
+@login_required
+def network():
+    """The secretariat's entry to the network's cities, people and audit log."""
+    require("network.view")
+    from ..audit.models import AuditEntry
+    from ..cities.models import City
+    from ..users.models import User
+    counts = {
+        "cities": db.session.scalar(db.select(db.func.count(City.id)).filter(City.active.is_(True))),
+        "people": db.session.scalar(db.select(db.func.count(User.id)).filter(User.active.is_(True))),
+        "invited": db.session.scalar(db.select(db.func.count(User.id)).filter(
+            User.active.is_(True), User.password_hash.is_(None))),
+        "changes": db.session.scalar(db.select(db.func.count(AuditEntry.id))),
+    }
+    return render_template("main/network.html", counts=counts)
+
+
 @bp.route("/language", methods=["POST"])
 def set_language():
     lang = request.form.get("lang")

@@ -26,6 +26,7 @@ API_ALL = S(401, 200, 200, 200, 200, 200)
 EXPECTED = {
     "main.home": ("GET", SIGNED_IN(200)),
     "main.accessibility": ("GET", ALL(200)),
+    "main.network": ("GET", STAFF_ONLY),
     "main.health": ("GET", ALL(200)),
     "main.set_language": ("POST", ALL(302)),
     "auth.login": ("GET", S(200, 302, 302, 302, 302, 302)),
