@@ -187,8 +187,11 @@ RULES: dict[str, Rule] = {
     "sample.manage": lambda u, o=None: is_facilitator(u),
     "sample.view": lambda u, o=None: is_facilitator(u),
     "exchange.export": lambda u, o=None: is_facilitator(u) or is_staff(u),
+    # A city's coordinators may take their own city's evidence away as a spreadsheet (what they may see of it).
+    "evidence.export": lambda u, o=None: is_facilitator(u) or is_staff(u) or bool(member_city_ids(u, COORDINATOR)),
     # Anyone who may use at least one of the imports or exports sees the exchange page.
-    "exchange.index": lambda u, o=None: any(can(u, a) for a in ("evidence.import", "exchange.export", "code.manage")),
+    "exchange.index": lambda u, o=None: any(can(u, a) for a in ("evidence.import", "evidence.export",
+                                                               "exchange.export", "code.manage")),
     "nlp.run": lambda u, o=None: is_facilitator(u),
     "nlp.view": lambda u, o=None: is_facilitator(u),
 }

@@ -286,10 +286,15 @@ def evidence_filters(args) -> dict:
     return out
 
 
-def export_evidence(user, fmt: str, *, city=None, cycle=None, type=None, language=None, empty=False) -> bytes:
-    """The evidence ``user`` may see, filtered like the list, as CSV or XLSX with the import's columns."""
-    items = [] if empty else db.session.execute(
-        visible_items(user, city=city, cycle=cycle, type=type, language=language)).unique().scalars().all()
+def export_evidence(user, fmt: str, *, city=None, cycle=None, type=None, language=None, empty=False,
+                    only_cities: set[int] | None = None) -> bytes:
+    """The evidence ``user`` may see, filtered like the list (and to ``only_cities`` when given), as CSV or XLSX
+    with the import's columns."""
+    stmt = visible_items(user, city=city, cycle=cycle, type=type, language=language)
+    if only_cities is not None:
+        from ..evidence.models import EvidenceItem
+        stmt = stmt.filter(EvidenceItem.city_id.in_(only_cities or [-1]))
+    items = [] if empty else db.session.execute(stmt).unique().scalars().all()
     rows = export_rows(items)
     if fmt == "xlsx":
         return tabular.write_xlsx(rows)

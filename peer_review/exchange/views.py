@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from ..coding import refiqda
+from ..coding.refiqda_project import project_summary
 from ..cycles.models import Cycle
-from ..i18n import lazy_gettext as _l
 from ..errors import ValidationFailed
 from ..evidence import tabular, vocab
 from ..extensions import db
-from ..permissions import can, is_staff, require
+from ..i18n import lazy_gettext as _l
+from ..permissions import can, is_staff, member_city_ids, require
+from ..users.models import COORDINATOR
 from . import operations as ops
 from .blueprint import bp
-from .forms import CodebookConfirmForm, CodebookUploadForm, ConfirmForm, EvidenceUploadForm
-
+from .forms import (
+    CodebookConfirmForm,
+    CodebookUploadForm,
+    ConfirmForm,
+    EvidenceUploadForm,
+)
 
 
 @bp.record_once
@@ -56,12 +63,16 @@ def _read_upload(form) -> tuple[str, bytes]:
 def index():
     require("exchange.index")
     cycles = []
-    if can(current_user, "exchange.export"):
+    if can(current_user, "evidence.export"):
         stmt = db.select(Cycle).order_by(Cycle.starts_on.desc(), Cycle.name)
         if not is_staff(current_user):
             stmt = stmt.filter(Cycle.state != "draft")
         cycles = [c for c in db.session.execute(stmt).scalars() if can(current_user, "cycle.view", c)]
     cities = sorted({c for cycle in cycles for c in cycle.cities}, key=lambda c: c.name)
+    if not can(current_user, "exchange.export"):  # a coordinator: their own cities
+        own = member_city_ids(current_user, COORDINATOR)
+        cities = [c for c in cities if c.id in own]
+        cycles = [c for c in cycles if c.city_ids & own]
     return render_template("exchange/index.html", cycles=cycles, cities=cities,
                            evidence_types=vocab.EVIDENCE_TYPES, evidence_languages=vocab.LANGUAGES)
 
@@ -116,9 +127,11 @@ def confirm_evidence_import(import_token: str):
 
 
 def _export_evidence(fmt: str, mimetype: str):
-    require("exchange.export")
+    require("evidence.export")
     filters = ops.evidence_filters(request.args)
-    data = ops.export_evidence(current_user, fmt, **filters)
+    # Network staff and facilitators export what they may see; a coordinator, their own cities' evidence.
+    own = None if can(current_user, "exchange.export") else member_city_ids(current_user, COORDINATOR)
+    data = ops.export_evidence(current_user, fmt, only_cities=own, **filters)
     return _download(data, f"evidence.{fmt}", mimetype)
 
 
@@ -148,6 +161,19 @@ def export_codebook_qdc():
     return _download(data, "codebook.qdc", "application/xml")
 
 
+@bp.route("/codebook.csv")
+@login_required
+def export_codebook_csv():
+    """The codebook as Taguette 1.5 imports one (CSV: tag, description; sub-codes as parent.child)."""
+    require("exchange.export")
+    try:
+        data = ops.codebook_taguette_csv()
+    except LookupError:
+        flash(_("The codebook has no codes yet, so there is nothing to export."), "error")
+        return redirect(url_for("exchange.index"))
+    return _download(data, "codebook-taguette.csv", "text/csv; charset=utf-8")
+
+
 @bp.route("/codebook.yaml")
 @login_required
 def export_codebook_yaml():
@@ -169,8 +195,10 @@ def import_codebook():
         else:
             plan = ops.plan_codebook_import(parsed)
             token = ops.stash_upload("codebook", current_user, filename, data)
+            # A project file holds more than codes: say plainly that this import leaves it behind.
+            project = project_summary(data) if data[:4] == b"PK\x03\x04" or b"<Project" in data[:4096] else None
             return render_template("exchange/codebook_preview.html", plan=plan, token=token, filename=filename,
-                                   form=CodebookConfirmForm())
+                                   form=CodebookConfirmForm(), project=project)
     return render_template("exchange/codebook_import.html", form=form), (400 if form.errors else 200)
 
 
@@ -215,3 +243,6 @@ def export_project(cycle_id: int):
     require("cycle.view", cycle)
     data = ops.cycle_project(cycle, current_user)
     return _download(data, f"cycle-{cycle.id}.qdpx", "application/zip")
+
+
+from . import views_project  # noqa: E402,F401  (project import routes, on the same blueprint)

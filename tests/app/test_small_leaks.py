@@ -83,3 +83,33 @@ def test_formulas_behind_invisible_or_space_characters_are_neutralised(prefix):
     assert neutralise_formula(prefix + "=HYPERLINK(\"http://x\")").startswith("'")
     assert neutralise_formula(prefix + "+1").startswith("'")
     assert neutralise_formula(prefix + "plain words") == prefix + "plain words"
+
+
+def test_a_coordinator_exports_their_own_citys_evidence_only(client, login, world, make_city, make_user):
+    other = make_city("Elsewhere", slug="elsewhere")
+    world["cycle"].cities.append(other)
+    db.session.add(EvidenceItem(city=other, cycle=world["cycle"], type="narrative", title="Their public story",
+                                language="en", text="A network-wide story.", consent="obtained",
+                                visibility="network"))
+    db.session.add(EvidenceItem(city=world["city"], cycle=world["cycle"], type="narrative", title="Our shelter note",
+                                language="en", text="Restricted.", consent="obtained", visibility="restricted"))
+    db.session.commit()
+    coordinator = make_user("coord@kisaru.example", city=world["city"], city_role="coordinator")
+    login(client, coordinator)
+    page = client.get("/exchange/").get_data(as_text=True)
+    assert "Export evidence" in page and "to and from" not in page
+    exported = client.get("/exchange/evidence.csv")
+    assert exported.status_code == 200
+    body = exported.get_data(as_text=True)
+    assert "Hall meetings" in body and "Our shelter note" in body  # their own city, restricted included
+    assert "Their public story" not in body  # another city's, though visible to them on the network
+    login(client, world["member"])
+    assert client.get("/exchange/evidence.csv").status_code == 403
+    assert "Export evidence" not in client.get("/exchange/").get_data(as_text=True)
+
+
+def test_pages_promise_only_what_the_app_does(client):
+    login_page = client.get("/login").get_data(as_text=True)
+    assert "Self-assessments" not in login_page and "peer reviews" not in login_page  # not built yet
+    statement = client.get("/accessibility").get_data(as_text=True)
+    assert "saves drafts" not in statement and "select a passage to code" in statement
