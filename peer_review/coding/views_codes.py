@@ -81,6 +81,11 @@ def add_coding(item_id: int):
         if not whole:
             raw_start, raw_end = request.form.get("start", ""), request.form.get("end", "")
             start, end = parse_id(raw_start.strip()), parse_id(raw_end.strip())
+            sent = request.form.get("version")
+            if start is not None and sent is not None and parse_id(sent) != item.version:
+                # Positions chosen on an older text (a redaction moved it since): they would code other words.
+                raise ValidationFailed({"passage": [_("The text changed since you opened this page (for example a "
+                                                      "redaction). Nothing was coded: select the passage again.")]})
             if start is None or end is None:
                 found = find_passage(item.text, request.form.get("passage", ""))
                 if found is None:

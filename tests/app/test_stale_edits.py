@@ -106,3 +106,21 @@ def test_a_redaction_chosen_on_an_older_text_is_refused(client, login, world):
     assert response.status_code == 400 and "The text changed since you opened this page" in response.get_data(
         as_text=True)
     assert _stored(item.id).redactions == 0
+
+
+def test_positions_chosen_on_an_older_text_do_not_code_other_words(app, client, login, make_user, world):
+    from peer_review.coding.models import Code, Coding
+    db.session.add(Code(key="fear_of_crime", direction="less", family="culture", labels={"en": "Fear of crime"}))
+    db.session.commit()
+    facilitator = make_user("fac@net.example", roles=["facilitator"])
+    login(client, facilitator)
+    item = world["item"]
+    start = TEXT.index("avoids it")
+    opened_version = item.version
+    _redact_name(app, world)  # shifts every later character
+    r = client.post(f"/coding/items/{item.id}/codings", data={"codes": ["fear_of_crime"], "start": start,
+                                                              "end": start + 9, "version": opened_version},
+                    follow_redirects=True)
+    assert "The text changed since you opened this page" in r.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Coding.id))) == 0
