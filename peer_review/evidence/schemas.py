@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from ..api.schemas import Int64, PageSchema
+from ..api.schemas import DbInteger, PageSchema
 from . import vocab
 
 
@@ -24,7 +24,7 @@ class AttachmentSchema(Schema):
 class EvidenceSchema(Schema):
     id = fields.Integer(dump_only=True)
     city = fields.String(required=True, validate=validate.Length(max=80), metadata={"description": "city slug"})
-    cycle = Int64(required=True, metadata={"description": "cycle id"})
+    cycle = DbInteger(required=True, metadata={"description": "cycle id"})
     type = fields.String(required=True, validate=_one_of(vocab.EVIDENCE_TYPES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     text = fields.String(required=True, validate=validate.Length(min=1, max=100_000),

@@ -19,9 +19,9 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from ..i18n import lazy_gettext as _l
-
 from peer_review.evidence.sanitize import clean_text
+
+from ..i18n import lazy_gettext as _l
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -32,8 +32,10 @@ __all__ = [
     "KINDS",
     "UploadInfo",
     "UploadRejected",
+    "TextRead",
     "check_upload",
     "extract_text",
+    "read_text",
     "safe_filename",
 ]
 
@@ -69,11 +71,16 @@ _IMAGE_EXTENSIONS = frozenset(ext for kind in _IMAGE_KINDS for ext in KINDS[kind
 
 
 class UploadRejected(ValueError):
-    """An upload was refused; ``message`` is a translatable text to show to the uploader."""
+    """An upload was refused; ``message`` is a translatable text to show to the uploader.
 
-    def __init__(self, message: object) -> None:
+    ``reason`` is a stable word for code that must not depend on the message (the text reader runs without an
+    app and reports only the reason): ``"encrypted"``, ``"damaged"`` or ``"refused"``.
+    """
+
+    def __init__(self, message: object, reason: str = "refused") -> None:
         super().__init__(str(message))
         self.message = message
+        self.reason = reason
 
     def __str__(self) -> str:
         return str(self.message)
@@ -282,6 +289,20 @@ def check_upload(filename: str | None, data: bytes, max_bytes: int = MAX_UPLOAD_
 # --- text extraction ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TextRead:
+    """What ``read_text`` found: the text, and whether it is all of it.
+
+    ``pages`` is the PDF's page count and ``pages_read`` how many were read (both 0 for other kinds);
+    ``truncated`` says the text was cut at the character limit.
+    """
+
+    text: str
+    pages: int = 0
+    pages_read: int = 0
+    truncated: bool = False
+
+
 class _Capped:
     """Collects text pieces and stops once ``limit`` characters are reached, so extraction stays bounded."""
 
@@ -289,14 +310,22 @@ class _Capped:
         self.limit = limit
         self.parts: list[str] = []
         self.length = 0
+        self.truncated = False
+        self.pages = 0
+        self.pages_read = 0
 
     @property
     def full(self) -> bool:
         return self.length >= self.limit
 
     def add(self, text: str) -> None:
-        if self.full or not text:
+        if not text:
             return
+        if self.full:
+            self.truncated = True
+            return
+        if len(text) > self.limit - self.length:
+            self.truncated = True
         text = text[: self.limit - self.length]
         self.parts.append(text)
         self.length += len(text)
@@ -305,22 +334,26 @@ class _Capped:
         return "\n".join(self.parts)
 
 
-def _pdf_text(data: bytes, out: _Capped) -> None:
+def _pdf_text(data: bytes, out: _Capped, max_pages: int = MAX_PDF_PAGES) -> None:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted:
+        message = _l("The PDF is password-protected; its text cannot be extracted.")
         try:
             if not reader.decrypt(""):
-                raise UploadRejected(_l("The PDF is password-protected; its text cannot be extracted."))
+                raise UploadRejected(message, reason="encrypted")
         except UploadRejected:
             raise
         except Exception as exc:  # noqa: BLE001 - any decryption failure means the same to the user
-            raise UploadRejected(_l("The PDF is password-protected; its text cannot be extracted.")) from exc
-    for index, page in enumerate(reader.pages):
-        if out.full or index >= MAX_PDF_PAGES:
+            raise UploadRejected(message, reason="encrypted") from exc
+    out.pages = len(reader.pages)
+    for index in range(min(out.pages, max_pages)):
+        if out.full:
+            out.truncated = True
             break
-        out.add((page.extract_text() or "").strip())
+        out.add((reader.pages[index].extract_text() or "").strip())
+        out.pages_read = index + 1
 
 
 def _docx_text(data: bytes, out: _Capped) -> None:
@@ -331,6 +364,7 @@ def _docx_text(data: bytes, out: _Capped) -> None:
     document = docx.Document(io.BytesIO(data))
     for block in document.iter_inner_content():
         if out.full:
+            out.truncated = True
             break
         if isinstance(block, Table):
             for row in block.rows:
@@ -378,11 +412,12 @@ def _odt_text(data: bytes, out: _Capped) -> None:
         try:
             content = archive.read("content.xml")
         except KeyError as exc:
-            raise UploadRejected(_l("The ODT document has no content and cannot be read.")) from exc
+            raise UploadRejected(_l("The ODT document has no content and cannot be read."), reason="damaged") from exc
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
     root = etree.fromstring(content, parser=parser)
     for el in root.iter(f"{{{_ODF_TEXT}}}p", f"{{{_ODF_TEXT}}}h"):
         if out.full:
+            out.truncated = True
             break
         pieces: list[str] = []
         _odf_inline(el, pieces)
@@ -395,11 +430,20 @@ def extract_text(kind: str, data: bytes, max_chars: int = MAX_TEXT_CHARS) -> str
     Images give ``""``. Any parser failure becomes ``UploadRejected`` with a message naming the document type, so
     a damaged file never surfaces as a server error. The result is passed through ``clean_text`` (newlines
     normalised, control characters removed) because coding offsets will refer to it.
+
+    This runs in the caller's process with no time limit: the app reads attachments through
+    ``peer_review.evidence.text_reader`` in a separate, killable process instead.
     """
+    return read_text(kind, data, max_chars=max_chars).text
+
+
+def read_text(kind: str, data: bytes, *, max_chars: int = MAX_TEXT_CHARS, max_pages: int = MAX_PDF_PAGES) -> TextRead:
+    """``extract_text`` that also says whether the text is complete: at most ``max_pages`` pages of a PDF are
+    read and at most ``max_chars`` characters kept; ``TextRead`` tells which limit was reached."""
     out = _Capped(max_chars)
     try:
         if kind == "pdf":
-            _pdf_text(data, out)
+            _pdf_text(data, out, max_pages)
         elif kind == "docx":
             _docx_text(data, out)
         elif kind == "odt":
@@ -408,17 +452,23 @@ def extract_text(kind: str, data: bytes, max_chars: int = MAX_TEXT_CHARS) -> str
             try:
                 out.add(data.decode("utf-8-sig"))
             except UnicodeDecodeError as exc:
-                raise UploadRejected(_l("The text file is not valid UTF-8 text.")) from exc
+                raise UploadRejected(_l("The text file is not valid UTF-8 text."), reason="damaged") from exc
         elif kind in KINDS:
-            return ""
+            return TextRead("")
         else:
             raise UploadRejected(_l("Unknown attachment type %(kind)s.", kind=kind))
     except UploadRejected:
         raise
     except RecursionError as exc:
-        raise UploadRejected(_l("The %(kind)s document is too deeply nested to read.", kind=kind.upper())) from exc
+        raise UploadRejected(_l("The %(kind)s document is too deeply nested to read.", kind=kind.upper()),
+                             reason="damaged") from exc
+    except MemoryError as exc:
+        raise UploadRejected(_l("The %(kind)s document needs too much memory to read.", kind=kind.upper()),
+                             reason="memory") from exc
     except Exception as exc:  # noqa: BLE001 - third-party parsers raise many types on damaged input
         raise UploadRejected(
-            _l("The %(kind)s document is damaged or not supported; its text cannot be extracted.", kind=kind.upper())
+            _l("The %(kind)s document is damaged or not supported; its text cannot be extracted.", kind=kind.upper()),
+            reason="damaged",
         ) from exc
-    return clean_text(out.text(), max_len=max_chars)
+    return TextRead(clean_text(out.text(), max_len=max_chars), pages=out.pages, pages_read=out.pages_read,
+                    truncated=out.truncated)

@@ -160,8 +160,8 @@ def edit(item_id: int):
 
 def parse_version(value) -> int:
     """The form's version; a form without one (or a forged one) counts as based on no version at all."""
-    value = str(value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else -1
+    number = parse_id(str(value or "").strip())
+    return -1 if number is None else number
 
 
 def _edit_conflict(item: EvidenceItem, submitted: EvidenceForm):

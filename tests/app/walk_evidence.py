@@ -10,6 +10,8 @@ EXPECTED = {
     "evidence.edit": ("GET", S(302, 200, 404, 200, 403, 200)),
     "evidence.upload": ("POST", S(302, 302, 404, 302, 403, 302)),
     "evidence.download": ("GET", S(302, 200, 404, 200, 200, 200)),
+    "evidence.attachment_status": ("GET", S(302, 200, 404, 200, 200, 200)),
+    "evidence.replace_attachment": ("POST", S(302, 302, 404, 302, 403, 302)),
     "evidence.use_attachment_text": ("POST", S(302, 302, 404, 302, 403, 302)),
     "evidence.delete_attachment": ("POST", S(302, 302, 404, 302, 403, 302)),
     "evidence.redact": ("GET", S(302, 200, 404, 200, 403, 200)),
