@@ -1,10 +1,10 @@
 """Every table, imported in one place so that Alembic sees the whole schema."""
 from .audit.models import AuditEntry  # noqa: F401
 from .cities.models import City  # noqa: F401
+from .coding.models import Code, CodeGroup, Coding, DoubleCodingSample, Memo, SampleItem  # noqa: F401,E402
+from .coding.nlp_models import Suggestion, Topic, TopicRun  # noqa: F401,E402
 from .cycles.models import Cycle, cycle_cities  # noqa: F401
+from .evidence.models import Attachment, EvidenceItem  # noqa: F401,E402
+from .jobs.models import Job  # noqa: F401,E402
 from .mail.models import OutboxMessage  # noqa: F401
 from .users.models import ApiToken, Membership, NetworkRole, User  # noqa: F401
-from .coding.models import Code, CodeGroup, Coding, DoubleCodingSample, Memo, SampleItem  # noqa: F401,E402
-from .evidence.models import Attachment, EvidenceItem  # noqa: F401,E402
-from .coding.nlp_models import Suggestion, Topic, TopicRun  # noqa: F401,E402
-from .jobs.models import Job  # noqa: F401,E402

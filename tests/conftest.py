@@ -13,6 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+def in_ci() -> bool:
+    """CI sets ``CI`` (``.ci/run`` exports it): there ``../shared`` is always present."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def refiqda_schema(name: str) -> Path:
+    """A REFI-QDA schema from ``../shared/refi-qda``. Where ``CI`` is set a missing schema fails the test (CI always
+    has ``../shared``, so its absence is a broken set-up, not a reason to validate nothing); elsewhere, a checkout
+    without ``../shared``, the test is skipped and says why."""
+    path = SHARED / "refi-qda" / name
+    if not path.is_file():
+        where = f"REFI-QDA schema {name} not found at {path.parent}"
+        if in_ci():
+            pytest.fail(f"{where}: CI is set, and CI always has ../shared", pytrace=False)
+        pytest.skip(f"{where}: ../shared is absent (it is beside the checkout in CI, where this test runs)")
+    return path
+
+
 def _database_uri(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:

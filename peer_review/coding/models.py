@@ -130,6 +130,8 @@ class Coding(db.Model):
     start_offset: Mapped[int | None] = mapped_column()
     end_offset: Mapped[int | None] = mapped_column()
     coder_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Who coded, as an imported REFI-QDA project names them, when that person has no account here.
+    coder_name: Mapped[str | None] = mapped_column(db.String(120))
     sample_id: Mapped[int | None] = mapped_column(db.ForeignKey("coding_samples.id", ondelete="CASCADE"),
                                                   index=True)
     origin: Mapped[str] = mapped_column(db.String(20), default="manual")  # manual | agreed | suggestion
@@ -161,6 +163,8 @@ class Memo(db.Model):
     target_type: Mapped[str] = mapped_column(db.String(10))
     target_id: Mapped[int] = mapped_column()
     author_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    # The author as an imported REFI-QDA project names them, when that person has no account here.
+    author_name: Mapped[str | None] = mapped_column(db.String(120))
     text: Mapped[str] = mapped_column(db.Text)
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
     author = relationship("User")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import uuid
 import zipfile
@@ -31,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..i18n import lazy_gettext as _l
 from lxml import etree
+
+from ..i18n import lazy_gettext as _l
 
 __all__ = [
     "CODEBOOK_NS",
@@ -56,12 +58,15 @@ __all__ = [
     "export_qdpx",
     "parse_qdc",
     "parse_qdpx",
+    "read_codebook",
     "validate",
 ]
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 DEFAULT_ORIGIN = "Safer Cities workbench"
+# Inside a .qdpx: what REFI-QDA cannot hold (see ``export_qdpx``); other tools ignore it.
+WORKBENCH_PATH = "safer-cities/workbench.json"
 MAX_XML_BYTES = 50 * 1024 * 1024
 
 _GUID_RE = re.compile(
@@ -468,10 +473,12 @@ def _project_xml(project: QdaProject) -> bytes:
     return _serialise(root)
 
 
-def export_qdpx(project: QdaProject) -> bytes:
+def export_qdpx(project: QdaProject, workbench: dict | None = None) -> bytes:
     """Write a REFI-QDA project archive (.qdpx): ``project.qde`` plus ``sources/<guid>.txt`` for each source.
 
     ``project.qde`` validates against Project.xsd. Raises ValueError for invalid GUIDs or out-of-range positions.
+    ``workbench`` (what the standard has no place for: translations, code directions, evidence metadata) goes to
+    ``WORKBENCH_PATH`` as JSON, a file other tools leave alone and the workbench reads back on import.
     """
     xml = _project_xml(project)
     out = io.BytesIO()
@@ -479,6 +486,8 @@ def export_qdpx(project: QdaProject) -> bytes:
         archive.writestr("project.qde", xml)
         for source in project.sources:
             archive.writestr(f"sources/{normalise_guid(source.guid)}.txt", source.text.encode("utf-8"))
+        if workbench is not None:
+            archive.writestr(WORKBENCH_PATH, json.dumps(workbench, ensure_ascii=False, sort_keys=True, indent=1))
     return out.getvalue()
 
 
@@ -644,6 +653,10 @@ class _Reader:
             self.bad_colors.append(raw_color)
         node = CodeNode(guid=guid, name=name, description=self.description(element), color=color,
                         is_codable=codable)
+        for ref in _children(element, "noteref"):  # memos on the code (projects)
+            target = _attr(ref, "targetGUID", "guid")
+            if target and target.strip():
+                node.note_guids.append(_guid_key(target))
         if depth > 100:
             self.warn(_l("Codes nested more than 100 levels deep were ignored."))
             return node
@@ -710,7 +723,12 @@ def parse_qdc(data: bytes) -> ParsedCodebook:
     """
     if data[:4] == b"PK\x03\x04":
         return parse_qdpx(data)
-    root = _parse_xml(data)
+    return read_codebook(_parse_xml(data))[0]
+
+
+def read_codebook(root: etree._Element, require_codes: bool = True) -> tuple[ParsedCodebook, _Reader]:
+    """The codebook of a parsed codebook or project document, and the reader that walked it (its ``seen`` maps
+    each GUID as written in the file to the GUID the code was given, for resolving references to codes)."""
     reader = _Reader()
     root_name = _local(root)
     ns = etree.QName(root.tag).namespace if isinstance(root.tag, str) else None
@@ -741,7 +759,7 @@ def parse_qdc(data: bytes) -> ParsedCodebook:
     code_elements = [c for container in codes_containers for c in _children(container, "code")]
     if codebook is not None and not code_elements:
         code_elements = _children(codebook, "code")  # <CodeBook><Code/>… without <Codes>
-    if not code_elements:
+    if not code_elements and require_codes:
         raise QdcError(_l("The file contains no codes."))
     codes = [reader.code(element) for element in code_elements]
     all_codes = _walk(codes)
@@ -756,7 +774,7 @@ def parse_qdc(data: bytes) -> ParsedCodebook:
     if root is not codebook:
         set_containers += _children(root, "sets")
     sets = [s for container in set_containers for s in reader.sets(container, code_guids)]
-    return ParsedCodebook(codes=codes, sets=sets, warnings=reader.warnings, tool=_tool(_attr(root, "origin")))
+    return ParsedCodebook(codes=codes, sets=sets, warnings=reader.warnings, tool=_tool(_attr(root, "origin"))), reader
 
 
 def parse_qdpx(data: bytes) -> ParsedCodebook:

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from ..api.schemas import PageSchema
+from ..api.schemas import DbInteger, PageSchema
 
 TRANSLATIONS = fields.Dict(keys=fields.String(validate=validate.OneOf(["en", "es", "fr"])),
                            values=fields.String(validate=validate.Length(max=2000)))
@@ -25,11 +25,11 @@ class CodeOutSchema(CodeSchema):
 
 
 class CodingSchema(Schema):
-    item = fields.Integer(required=True)
+    item = DbInteger(required=True)
     codes = fields.List(fields.String(validate=validate.Length(max=60)), required=True,
                         validate=validate.Length(min=1, max=20))
-    start = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
-    end = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    start = DbInteger(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    end = DbInteger(allow_none=True, load_default=None, validate=validate.Range(min=1))
 
 
 class CodingOutSchema(Schema):

@@ -1,10 +1,16 @@
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+)
+from wtforms import RadioField, SelectField, SubmitField
+from wtforms.validators import InputRequired
 
 from ..evidence import vocab
+from ..i18n import lazy_gettext as _l
 
 
 class EvidenceUploadForm(FlaskForm):
@@ -34,3 +40,34 @@ class CodebookConfirmForm(FlaskForm):
                           description=_l("New codes get their name and description in this language; "
                                          "translations can be added afterwards."))
     submit = SubmitField(_l("Import the codebook"), widget=GovSubmitInput())
+
+
+class ProjectChoicesForm(FlaskForm):
+    """Where a project's sources go and what they are; the view fills the city and cycle choices."""
+
+    cycle = SelectField(_l("Cycle"), widget=GovSelect(), validate_choice=True,
+                        validators=[InputRequired(_l("Choose a cycle"))])
+    city = SelectField(_l("City"), widget=GovSelect(), validate_choice=True,
+                       description=_l("Every source of the project becomes an evidence item of this city."),
+                       validators=[InputRequired(_l("Choose a city"))])
+    type = SelectField(_l("Kind of evidence"), choices=vocab.EVIDENCE_TYPES, default="narrative", widget=GovSelect())
+    language = SelectField(_l("Language of the texts and code names"), choices=vocab.LANGUAGES, default="en",
+                           widget=GovSelect())
+    consent = SelectField(_l("Consent"), choices=[(v, lbl) for v, lbl in vocab.CONSENT if v != "withdrawn"],
+                          default="pending", widget=GovSelect(),
+                          description=_l("Qualitative data analysis tools do not record consent: say what applies "
+                                         "to these texts."))
+    visibility = SelectField(_l("Who may see the items"), choices=vocab.VISIBILITY, default="restricted",
+                             widget=GovSelect())
+
+
+class ProjectUploadForm(ProjectChoicesForm):
+    file = FileField(_l("Project file"), widget=GovFileInput(),
+                     description=_l("A REFI-QDA project (.qdpx, or a bare .qde) as ATLAS.ti, NVivo, MAXQDA, "
+                                    "QualCoder or this workbench export it; up to 50 MB."),
+                     validators=[FileRequired(_l("Choose a project file"))])
+    submit = SubmitField(_l("Check the project"), widget=GovSubmitInput())
+
+
+class ProjectConfirmForm(ProjectChoicesForm):
+    submit = SubmitField(_l("Import the project"), widget=GovSubmitInput())

@@ -245,4 +245,4 @@ def export_project(cycle_id: int):
     return _download(data, f"cycle-{cycle.id}.qdpx", "application/zip")
 
 
-from . import views_project  # noqa: E402,F401  (project import routes, on the same blueprint)
+from . import views_project  # noqa: F401  (project import routes, on the same blueprint)
