@@ -1,10 +1,10 @@
 """Cities of the network."""
 from __future__ import annotations
 
-from ..i18n import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import utcnow
 
 REGIONS = (

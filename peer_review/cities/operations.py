@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import zoneinfo
 
-from ..i18n import lazy_gettext as _l
 from sqlalchemy import func, or_
 
 from ..audit.operations import record
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import slugify, strip_control
 from .models import POPULATION_BANDS, REGIONS, City
 from .vocab import CITY_LANGUAGES

@@ -1,8 +1,15 @@
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from ..i18n import lazy_gettext as _l
 
 DIRECTIONS = (("more", _l("More of (we want more of this)")), ("less", _l("Less of (we want less of this)")))
 FAMILIES = (("process", _l("Process")), ("culture", _l("Culture")), ("context", _l("Context")))

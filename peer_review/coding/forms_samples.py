@@ -1,12 +1,17 @@
 """Forms for double-coding samples: drawing one, and reconciling its disagreements."""
 from __future__ import annotations
 
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..i18n import lazy_gettext as _l
 from .samples import MAX_SAMPLE_SIZE, MAX_SEED
 
 

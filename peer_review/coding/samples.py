@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from ..i18n import lazy_gettext as _l
 from sqlalchemy import func
 
 from ..audit.operations import record
@@ -23,6 +22,8 @@ from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence.models import EvidenceItem
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
+from ..input_limits import parse_id
 from ..permissions import is_facilitator
 from ..users.models import ADMIN, FACILITATOR, NetworkRole, User
 from ..utils import strip_control, utcnow
@@ -68,10 +69,8 @@ def eligible_item_ids(cycle: Cycle) -> list[int]:
 def _as_user(value) -> User | None:
     if value is None or isinstance(value, User):
         return value
-    try:
-        return db.session.get(User, int(value))
-    except (TypeError, ValueError):
-        return None
+    user_id = parse_id(value)
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def draw_sample(cycle: Cycle | None, size, coder_a, coder_b, seed: int | None = None, name: str | None = None,

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..i18n import lazy_gettext as _l
-
 from ..audit.operations import record
 from ..cities.models import City
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import strip_control
 from .models import CYCLE_STATES, Cycle
 

@@ -1,9 +1,14 @@
-from ..i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..i18n import lazy_gettext as _l
 from .models import CITY_ROLES, NETWORK_ROLES
 
 LOCALES = (("en", "English"), ("es", "Español"), ("fr", "Français"))

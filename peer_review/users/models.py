@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from ..i18n import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import utcnow
 
 FACILITATOR = "facilitator"

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import secrets
 
-from ..i18n import lazy_gettext as _l
 from sqlalchemy import func, or_
 
 from ..audit.operations import record
 from ..cities.models import City
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..utils import strip_control, utcnow
 from .models import CITY_ROLES, NETWORK_ROLES, ApiToken, Membership, NetworkRole, User
 
