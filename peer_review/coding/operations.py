@@ -287,6 +287,8 @@ def _find_coding(**identity) -> Coding | None:
 def existing_codings(item, codes: list[Code], coder, start: int | None = None, end: int | None = None
                      ) -> list[Coding]:
     """The rows that these codes on this span by this coder are (after add_codings: made now or before)."""
+    if start is not None:
+        start, end = snap_to_words(item.text, start, end)
     sample = open_sample_for(coder, item)
     found = (_find_coding(item_id=item.id, code_id=c.id, start_offset=start, end_offset=end, coder_id=coder.id,
                           sample_id=sample.id if sample else None) for c in codes)

@@ -193,11 +193,11 @@ def test_home_page_per_role(client, make_user, make_city, login):
     login(client, member)
     page = client.get("/").get_data(as_text=True)
     assert "Your cities" in page and "Alpha" in page and "2026 round" in page
-    assert "Network administration" not in page and 'href="/users/"' not in page
+    assert "Network administration" not in page and 'href="/users/"' not in page and 'href="/network"' not in page
     sec = make_user(roles=["secretariat"])
     login(client, sec)
     page = client.get("/").get_data(as_text=True)
-    assert "Network administration" in page and "Recent changes" in page and 'href="/users/"' in page
+    assert "Network administration" in page and "Recent changes" in page and 'href="/network"' in page
     admin = make_user(roles=["admin"])
     login(client, admin)
     assert "Database:" in client.get("/").get_data(as_text=True)

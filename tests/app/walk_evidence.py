@@ -27,7 +27,8 @@ EXPECTED = {
     "api.list_evidence": ("GET", API_ALL),
     "api.get_evidence": ("GET", S(401, 200, 404, 200, 200, 200)),
     "api.create_evidence": ("POST", S(401, 422, 422, 422, 403, 422)),
-    "api.update_evidence": ("PATCH", S(401, 200, 404, 200, 403, 200)),
+    # Whoever may edit is asked for If-Match first (428): an update is never based on an unknown version.
+    "api.update_evidence": ("PATCH", S(401, 428, 404, 428, 403, 428)),
     "api.list_attachments": ("GET", S(401, 200, 404, 200, 200, 200)),
     "api.upload_attachment": ("POST", S(401, 422, 404, 422, 403, 422)),
     "api.list_codes": ("GET", API_ALL),
