@@ -8,3 +8,5 @@ from .evidence.models import Attachment, EvidenceItem  # noqa: F401,E402
 from .jobs.models import Job  # noqa: F401,E402
 from .mail.models import OutboxMessage  # noqa: F401
 from .users.models import ApiToken, Membership, NetworkRole, User  # noqa: F401
+from .rubrics.models import RubricVersion  # noqa: F401,E402
+from .assessments.models import Answer, AnswerRevision, Assessment, answer_evidence  # noqa: F401,E402

@@ -33,9 +33,12 @@ class Cycle(db.Model):
     starts_on: Mapped[object] = mapped_column(db.Date)
     ends_on: Mapped[object] = mapped_column(db.Date)
     state: Mapped[str] = mapped_column(db.String(20), default=DRAFT)
+    # The rubric version the cycle's self-assessments are filled in with; frozen once the cycle uses it.
+    rubric_version_id: Mapped[int | None] = mapped_column(db.ForeignKey("rubric_versions.id", ondelete="RESTRICT"))
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
 
     cities = relationship("City", secondary=cycle_cities, lazy="selectin", order_by="City.name")
+    rubric_version = relationship("RubricVersion", lazy="joined")
 
     @property
     def city_ids(self) -> set[int]:
