@@ -63,12 +63,14 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def register_input_limits(app: Flask) -> None:
-    """Malformed input is a 400 or a 404: strict JSON, and ``<int:...>`` bounded to the id columns' range.
-    The converter must be in place before any blueprint adds its rules."""
-    from .input_limits import BoundedIntConverter, StrictJSONProvider
+    """Malformed input is a 400 or a 404: strict JSON, ``<int:...>`` bounded to the id columns' range, no NUL
+    characters. The converter must be in place before any blueprint adds its rules."""
+    from .input_limits import BoundedIntConverter, Request, StrictJSONProvider, refuse_nul_in_path
 
+    app.request_class = Request
     app.json = StrictJSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul_in_path)
 
 
 def register_extensions(app: Flask) -> None:
@@ -158,6 +160,8 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .api import load_endpoints
+    from .assessments import views as assessments_views  # noqa: F401
+    from .assessments.blueprint import bp as assessments_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .cities.views import bp as cities_bp
@@ -169,10 +173,14 @@ def register_blueprints(app: Flask) -> None:
     from .exchange import views as exchange_views  # noqa: F401
     from .exchange.blueprint import bp as exchange_bp
     from .main.views import bp as main_bp
+    from .rubrics import views as rubrics_views  # noqa: F401
+    from .rubrics.blueprint import bp as rubrics_bp
     from .users.views import bp as users_bp
 
-    for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp, evidence_bp, coding_bp, exchange_bp):
+    for bp in (main_bp, auth_bp, cities_bp, users_bp, cycles_bp, audit_bp, evidence_bp, coding_bp, exchange_bp,
+               assessments_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(rubrics_bp)
     load_endpoints()
     app.register_blueprint(api_bp)
 
@@ -202,8 +210,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .demo.commands import demo_data
     from .jobs.commands import jobs_cli
+    from .rubrics.commands import rubrics_cli
     from .users.commands import users_cli
 
+    app.cli.add_command(rubrics_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_data)

@@ -53,10 +53,10 @@ def parse_id(value: Any) -> int | None:
 class BoundedIntConverter(IntegerConverter):
     """Flask's ``<int:...>`` with a maximum: an id the database cannot hold is a 404 like any unknown id."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ID,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=MIN_INT if min is None and signed else min,
-                         max=MAX_ID if max is None else max, signed=signed)
+                         max=max, signed=signed)
 
     def to_python(self, value: str) -> int:
         try:
@@ -102,14 +102,14 @@ def check_decoded(value: Any) -> None:
             if depth >= MAX_JSON_DEPTH:
                 raise ValueError("JSON nested too deeply")
             if isinstance(current, dict):
-                stack.extend((k, depth + 1) for k in current.keys())
+                stack.extend((k, depth + 1) for k in current)
                 stack.extend((v, depth + 1) for v in current.values())
             else:
                 stack.extend((v, depth + 1) for v in current)
 
 
-# JSON text can only carry NUL escaped (a raw control character is invalid): "\u0000" after an even number of
-# backslashes (an odd number makes the backslash before "u0000" itself escaped text).
+# JSON text can only carry NUL escaped (a raw control character is invalid JSON): a backslash-u0000 escape, its
+# backslash preceded by an even number of backslashes (after an odd number it is itself escaped text).
 _NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 

@@ -1,5 +1,17 @@
 """Shared API schemas; domain schemas live beside their domain (``cities/schemas.py``...)."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from ..input_limits import MAX_INT, MIN_INT
+
+
+class DbInteger(fields.Integer):
+    """An integer the database's INTEGER columns can hold (32-bit on PostgreSQL): a larger one (even as a
+    string, or a float such as 1e300, which plain ``fields.Integer`` accepts) is a 422, not an error in the
+    database driver."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Range(min=MIN_INT, max=MAX_INT))
 
 
 class ErrorDetailSchema(Schema):

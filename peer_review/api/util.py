@@ -9,6 +9,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from ..errors import StaleVersion, ValidationFailed
+from ..input_limits import parse_id
 from ..pagination import paginate
 from .errors import error_response
 
@@ -55,9 +56,10 @@ def if_match_version() -> int:
             "Send If-Match with the ETag of the item you read, so that a change made meanwhile (a redaction) "
             "is never overwritten."))
     tag = header.removeprefix("W/").strip('"')
-    if not tag.startswith("v") or not tag[1:].isdigit() or len(tag) > 12:
+    version = parse_id(tag[1:]) if tag.startswith("v") and len(tag) <= 12 else None
+    if version is None:
         raise ApiError(412, "precondition_failed", _("If-Match is not an ETag of this item."))
-    return int(tag[1:])
+    return version
 
 
 def load_json(schema, *, partial: bool = False) -> dict:

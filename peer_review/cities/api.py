@@ -1,10 +1,10 @@
 from flask import request, url_for
+from flask_login import current_user
 
 from ..api import bp
 from ..api.util import load_json, paginated, token_required
 from ..extensions import db
 from ..permissions import can, require
-from flask_login import current_user
 from . import operations as ops
 from .schemas import CityOutSchema, CitySchema
 

@@ -3,13 +3,15 @@ work with topics. Long work runs as jobs; pages show their progress."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence.models import EvidenceItem
 from ..extensions import db
+from ..input_limits import parse_id
 from ..jobs.models import Job
 from ..jobs.worker import enqueue
 from ..pagination import paginate
@@ -60,8 +62,9 @@ def start_suggestions(cycle_id: int):
 def start_topics(cycle_id: int):
     require("nlp.run")
     cycle = _cycle(cycle_id)
-    seed = request.form.get("seed", "42")
-    job = enqueue("topics", cycle=cycle, params={"seed": int(seed) if seed.isdigit() else 42}, actor=current_user)
+    seed = parse_id(request.form.get("seed", "42"))
+    seed = 42 if seed is None else seed
+    job = enqueue("topics", cycle=cycle, params={"seed": seed}, actor=current_user)
     db.session.commit()
     flash(_("Discovering topics. This page shows the progress."), "success")
     return redirect(url_for("coding.cycle_hub", cycle_id=cycle.id, _anchor=f"job-{job.id}"))
@@ -82,9 +85,9 @@ def job_status(job_id: int):
 @login_required
 def accept_suggestion(suggestion_id: int):
     suggestion = _suggestion(suggestion_id)
-    start = end = None
-    if request.form.get("start", "").isdigit() and request.form.get("end", "").isdigit():
-        start, end = int(request.form["start"]), int(request.form["end"])  # an adjusted span
+    start, end = parse_id(request.form.get("start")), parse_id(request.form.get("end"))  # an adjusted span
+    if start is None or end is None:
+        start = end = None
     try:
         sg.accept(suggestion, current_user, start, end)
     except ValidationFailed as err:
@@ -127,7 +130,7 @@ def bulk_suggestions(cycle_id: int):
     if request.method == "POST":
         if code is None:
             abort(404)
-        ids = [int(v) for v in request.form.getlist("suggestion") if v.isdigit()]
+        ids = [i for i in map(parse_id, request.form.getlist("suggestion")) if i is not None]
         if not ids:
             flash(_("Tick at least one passage to accept."), "error")
             return redirect(url_for("coding.bulk_suggestions", cycle_id=cycle.id, code=code.key))
@@ -158,7 +161,7 @@ def topics(cycle_id: int):
     cycle = _cycle(cycle_id)
     run = None
     if request.args.get("run", "").isdigit():
-        run = db.session.get(TopicRun, int(request.args["run"]))
+        run = db.session.get(TopicRun, parse_id(request.args["run"]) or -1)
         if run is None or run.cycle_id != cycle.id:
             abort(404)
     run = run or _latest_run(cycle.id)
@@ -221,7 +224,8 @@ def rename_topic(topic_id: int):
 @login_required
 def merge_topic(topic_id: int):
     topic = _topic(topic_id)
-    other = db.session.get(Topic, int(request.form["other"])) if request.form.get("other", "").isdigit() else None
+    other_id = parse_id(request.form.get("other"))
+    other = db.session.get(Topic, other_id) if other_id is not None else None
     if other is None:
         flash(_("Choose the topic to merge in."), "error")
         return _back(topic)
