@@ -147,6 +147,33 @@ def visible_evidence_clause(user, item_cls):
     return or_(*clauses)
 
 
+# --- Self-assessments -------------------------------------------------------------------------------
+# A city's draft is its own: its coordinators and members read and write it, and either may submit it (the
+# brief has "the city coordinator / member fills and submits"; the unit decides who presses the button, and the
+# audit log says who did). The secretariat (and admins) read every assessment and reopen submitted ones but
+# never fill a city's answers in. Facilitators read submitted assessments; so will assigned peer reviewers
+# (``reviewing_city_ids``). Anyone else gets 404 for another city's draft.
+
+def _assessment_view(user, assessment) -> bool:
+    if not user.is_authenticated:
+        return False
+    if assessment is None:
+        return True
+    if is_staff(user) or assessment.city_id in member_city_ids(user):
+        return True
+    if assessment.state == "submitted":
+        return is_facilitator(user) or assessment.city_id in reviewing_city_ids(user, assessment.cycle)
+    return False
+
+
+def _assessment_edit(user, obj) -> bool:
+    """``obj`` is an Assessment, or a City when starting one; being locked is the operation's answer."""
+    if not user.is_authenticated or obj is None:
+        return user.is_authenticated and bool(member_city_ids(user))
+    city_id = getattr(obj, "city_id", None) if hasattr(obj, "city_id") else getattr(obj, "id", None)
+    return city_id in member_city_ids(user)
+
+
 RULES: dict[str, Rule] = {
     "home.view": _authenticated,
     "city.list": _authenticated,
@@ -194,6 +221,20 @@ RULES: dict[str, Rule] = {
                                                                "exchange.export", "code.manage")),
     "nlp.run": lambda u, o=None: is_facilitator(u),
     "nlp.view": lambda u, o=None: is_facilitator(u),
+    # Rubric versions are the network's common reference (no drafts): everyone signed in reads them; the
+    # secretariat, which manages versions, compares them.
+    "rubric.view": _authenticated,
+    "rubric.diff": _staff,
+    "assessment.index": _authenticated,
+    # The menu entry: for the cities who fill assessments in and the secretariat who follows them. Facilitators
+    # and admins (whose menus are full) read submitted ones from the secretariat's lists and links.
+    "assessment.menu": lambda u, o=None: bool(member_city_ids(u)) or (is_staff(u) and not is_facilitator(u)),
+    "assessment.view": _assessment_view,
+    "assessment.start": _assessment_edit,  # obj: the City
+    "assessment.edit": _assessment_edit,
+    "assessment.submit": _assessment_edit,
+    "assessment.reopen": lambda u, a=None: is_staff(u),
+    "assessment.list": _staff,  # every assessment of a cycle, with state and progress
 }
 
 # When the subject cannot even see the object, answer 404 rather than 403.
@@ -207,6 +248,9 @@ VIEW_ACTION = {
     "evidence.edit": "evidence.view",
     "evidence.redact": "evidence.view",
     "coding.create": "evidence.view",
+    "assessment.edit": "assessment.view",
+    "assessment.submit": "assessment.view",
+    "assessment.reopen": "assessment.view",
 }
 
 

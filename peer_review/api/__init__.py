@@ -12,6 +12,8 @@ ENDPOINT_MODULES = [
     "peer_review.evidence.api",
     "peer_review.coding.api",
     "peer_review.coding.api_samples",
+    "peer_review.rubrics.api",
+    "peer_review.assessments.api",
     "peer_review.api.openapi",
 ]
 

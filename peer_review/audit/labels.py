@@ -47,12 +47,20 @@ ACTIONS = {
     "topic.merge": _l("Topics merged"),
     "topic.map": _l("Topic mapped to a code"),
     "project.import": _l("REFI-QDA project imported"),
+    "rubric.load": _l("Rubric version loaded"),
+    "assessment.start": _l("Self-assessment started"),
+    "assessment.answer": _l("Self-assessment answer saved"),
+    "assessment.submit": _l("Self-assessment submitted"),
+    "assessment.reopen": _l("Self-assessment reopened"),
+    "assessment.import": _l("Self-assessment answers uploaded from a workbook"),
 }
 
 OBJECT_TYPES = {
     "city": _l("City"), "user": _l("Person"), "cycle": _l("Review cycle"), "evidence": _l("Evidence"),
     "code": _l("Code"), "codebook": _l("Codebook"), "sample": _l("Double-coding sample"), "topic": _l("Topic"),
     "suggestion": _l("Code suggestion"), "project": _l("Project"),
+    "rubric": _l("Rubric version"),
+    "assessment": _l("Self-assessment"),
 }
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -60,6 +60,9 @@ def create_cycle():
     post:
       tags: [cycles]
       summary: Create a review cycle
+      description: >-
+        `rubric_version` pins the cycle to a loaded rubric version, named as rubric@version ("core@1.0", the `ref`
+        of GET /api/v1/rubrics); null or absent leaves it to choose later.
       security: [{bearerAuth: []}]
       requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}
       responses:
@@ -81,6 +84,9 @@ def update_cycle(cycle_id):
     patch:
       tags: [cycles]
       summary: Change some fields of a review cycle
+      description: >-
+        `rubric_version` ("core@1.0", or null) can change only until a self-assessment of the cycle exists;
+        after that a change is refused with 422 (error.fields.rubric_version).
       security: [{bearerAuth: []}]
       parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
       requestBody: {required: true, content: {application/json: {schema: CycleSchema}}}

@@ -48,4 +48,6 @@ class Cycle(db.Model):
         return {
             "name": self.name, "starts_on": self.starts_on.isoformat(), "ends_on": self.ends_on.isoformat(),
             "state": self.state, "cities": sorted(c.slug for c in self.cities),
+            "rubric_version": (f"{self.rubric_version.rubric_id}@{self.rubric_version.version}"
+                               if self.rubric_version is not None else None),
         }

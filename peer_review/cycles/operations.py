@@ -54,6 +54,8 @@ def _apply(cycle: Cycle, data: dict) -> None:
                 errors["cities"] = [_l("Unknown cities: %(slugs)s", slugs=", ".join(unknown[:10]))]
             else:
                 cycle.cities = list(cities)
+    if "rubric_version" in data:
+        _apply_rubric_version(cycle, data["rubric_version"], errors)
     if not errors and cycle.starts_on and cycle.ends_on and cycle.ends_on < cycle.starts_on:
         errors["ends_on"] = [_l("The end date must be on or after the start date")]
     for field in ("name", "starts_on", "ends_on"):
@@ -61,6 +63,30 @@ def _apply(cycle: Cycle, data: dict) -> None:
             errors[field] = [_l("This field is required")]
     if errors:
         raise ValidationFailed(errors)
+
+
+def _apply_rubric_version(cycle: Cycle, ref, errors: dict) -> None:
+    """Pin the cycle to a rubric version ("core@1.0", an id, or none yet). Once a self-assessment of the cycle
+    exists its answers are on that version's criteria and scale, so the version can no longer change."""
+    from ..assessments.models import Assessment
+    from ..rubrics.operations import parse_ref, ref_of
+
+    version = None if ref in (None, "") else parse_ref(ref)
+    if ref not in (None, "") and version is None:
+        errors["rubric_version"] = [_l("No rubric version %(ref)s is loaded: give it as rubric@version, for "
+                                       "example core@1.0", ref=str(ref)[:90])]
+        return
+    new_id = version.id if version is not None else None
+    if new_id == cycle.rubric_version_id:
+        return
+    if cycle.id is not None and db.session.execute(
+            db.select(Assessment.id).filter(Assessment.cycle_id == cycle.id).limit(1)).first() is not None:
+        errors["rubric_version"] = [_l(
+            "Self-assessments of this cycle have started on %(current)s: its rubric version can no longer change.",
+            current=ref_of(cycle.rubric_version) or _l("no rubric version"))]
+        return
+    cycle.rubric_version = version
+    cycle.rubric_version_id = new_id
 
 
 def create_cycle(data: dict) -> Cycle:

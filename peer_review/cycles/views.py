@@ -32,7 +32,16 @@ def index():
 
 def _form_data(form: CycleForm) -> dict:
     return {"name": form.name.data, "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
-            "state": form.state.data, "cities": form.cities.data or []}
+            "state": form.state.data, "cities": form.cities.data or [],
+            "rubric_version": form.rubric_version.data or None}
+
+
+def _rubric_choices() -> list[tuple[str, str]]:
+    from flask_babel import get_locale
+
+    from ..rubrics.operations import all_versions, ref_of
+    locale = str(get_locale() or "en")
+    return [("", _("None yet"))] + [(ref_of(v), f"{v.label}: {v.title_in(locale)}") for v in all_versions()]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -41,6 +50,7 @@ def create():
     require("cycle.manage")
     form = CycleForm()
     form.cities.choices = city_choices()
+    form.rubric_version.choices = _rubric_choices()
     if form.validate_on_submit():
         try:
             cycle = ops.create_cycle(_form_data(form))
@@ -69,6 +79,7 @@ def edit(cycle_id: int):
     require("cycle.manage", cycle)
     form = CycleForm(obj=cycle)
     form.cities.choices = city_choices()
+    form.rubric_version.choices = _rubric_choices()
     if request.method == "GET":
         form.cities.data = [c.slug for c in cycle.cities]
     if form.validate_on_submit():
