@@ -41,27 +41,34 @@ def _codings():
             for c in db.session.execute(db.select(Coding).order_by(Coding.id)).scalars()]
 
 
+SELECT_AS_A_DRAG = """(phrase) => {
+    const box = document.getElementById('coding-text')
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT)
+    let node
+    while ((node = walker.nextNode())) {
+        const at = node.data.indexOf(phrase)
+        if (at >= 0) {
+            const range = document.createRange()
+            range.setStart(node, at); range.setEnd(node, at + phrase.length)
+            const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range)
+            box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))
+            return
+        }
+    }
+    throw new Error('phrase not found')
+}"""
+
+
+def _drag_select(page, phrase: str) -> None:
+    """Select the words as a mouse drag would: a DOM selection inside the coding text, then mouseup."""
+    page.evaluate(SELECT_AS_A_DRAG, phrase)
+
+
 def test_select_a_passage_with_the_mouse_and_code_it(page, item):
     sign_in(page, "fac@example.org", PASSWORD)
     page.goto(f"{page.base_url}/evidence/{item.id}")
     phrase = "women avoid it after 7 pm"
-    # Select the words as a mouse drag would: a DOM selection inside the coding text, then mouseup.
-    page.evaluate("""(phrase) => {
-        const box = document.getElementById('coding-text')
-        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT)
-        let node
-        while ((node = walker.nextNode())) {
-            const at = node.data.indexOf(phrase)
-            if (at >= 0) {
-                const range = document.createRange()
-                range.setStart(node, at); range.setEnd(node, at + phrase.length)
-                const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range)
-                box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))
-                return
-            }
-        }
-        throw new Error('phrase not found')
-    }""", phrase)
+    _drag_select(page, phrase)
     assert page.locator("#passage").input_value() == phrase
     start = int(page.locator("#start").input_value())
     assert start == TEXT.index(phrase)
@@ -127,21 +134,6 @@ def test_a_drag_that_cuts_a_word_codes_the_whole_word(page, item):
     sign_in(page, "fac@example.org", PASSWORD)
     page.goto(f"{page.base_url}/evidence/{item.id}")
     cut = "omen's safety wa"  # a drag from inside «Women's» to inside «walk»
-    page.evaluate("""(phrase) => {
-        const box = document.getElementById('coding-text')
-        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT)
-        let node
-        while ((node = walker.nextNode())) {
-            const at = node.data.indexOf(phrase)
-            if (at >= 0) {
-                const range = document.createRange()
-                range.setStart(node, at); range.setEnd(node, at + phrase.length)
-                const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range)
-                box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))
-                return
-            }
-        }
-        throw new Error('phrase not found')
-    }""", cut)
+    _drag_select(page, cut)
     assert page.locator("#passage").input_value() == "Women's safety walk"
     assert page.evaluate("window.getSelection().toString()") == "Women's safety walk"
