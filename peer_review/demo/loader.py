@@ -40,8 +40,9 @@ def load_demo() -> dict:
                                  ends_on=dt.date.fromisoformat(ends), state=state, cities=cities))
             counts["cycles"] += 1
     db.session.flush()
+    from .assessments import seed_assessments
     from .evidence_loader import load_demo_evidence
-    for loader in [load_demo_evidence, *EXTRA_LOADERS]:
+    for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments]:
         counts.update(loader())
     db.session.commit()
     return counts
