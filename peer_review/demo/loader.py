@@ -40,9 +40,30 @@ def load_demo() -> dict:
                                  ends_on=dt.date.fromisoformat(ends), state=state, cities=cities))
             counts["cycles"] += 1
     db.session.flush()
+    counts.update(_pin_core_rubric())
     from .assessments import seed_assessments
     from .evidence_loader import load_demo_evidence
     for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments]:
         counts.update(loader())
     db.session.commit()
     return counts
+
+
+def _pin_core_rubric() -> dict:
+    """The demo network assesses itself with the core rubric: load it (and the network's local criteria, shown on
+    the rubric pages) and pin the demo cycles that have none yet."""
+    import os
+
+    from .. import ROOT
+    from ..rubrics.operations import get_version, load_version
+    for path in ("rubrics/core/1.0.yaml", "rubrics/network-local/1.0.yaml"):
+        load_version(os.path.join(ROOT, path))
+    core = get_version("core", "1.0")
+    pinned = 0
+    for name, *_rest in data.CYCLES:
+        cycle = db.session.execute(db.select(Cycle).filter_by(name=name)).scalar_one_or_none()
+        if cycle is not None and cycle.rubric_version_id is None:
+            cycle.rubric_version = core
+            pinned += 1
+    db.session.flush()
+    return {"cycles pinned to the core rubric": pinned}
