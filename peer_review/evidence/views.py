@@ -37,8 +37,10 @@ def get_item_or_404(item_id: int) -> EvidenceItem:
     return db.get_or_404(EvidenceItem, item_id)
 
 
-def _form_choices(form: EvidenceForm) -> list[Cycle]:
-    """Cities the person may add evidence for, and the cycles those cities take part in: open cycles first."""
+def _form_choices(form: EvidenceForm, item: EvidenceItem | None = None) -> list[Cycle]:
+    """Cities the person may add evidence for, and the cycles those cities take part in: open cycles first.
+    An item being edited keeps its own cycle among the choices, even a closed one (else the select would
+    silently move it to another cycle)."""
     stmt = db.select(City).filter(City.active.is_(True)).order_by(City.name)
     if not (is_facilitator(current_user) or is_staff(current_user)):
         stmt = stmt.filter(City.id.in_(member_city_ids(current_user)))
@@ -48,6 +50,8 @@ def _form_choices(form: EvidenceForm) -> list[Cycle]:
     cycles = [c for c in db.session.execute(db.select(Cycle).filter(Cycle.state != "closed")
                                             .order_by(Cycle.starts_on.desc())).scalars()
               if c.city_ids & city_ids]
+    if item is not None and item.cycle is not None and item.cycle not in cycles:
+        cycles.append(item.cycle)
     cycles.sort(key=lambda c: c.state != "open")  # stable: newest open first, then drafts
     form.cycle.choices = [(str(c.id), c.name if c.state == "open" else _("%(cycle)s (not open yet)", cycle=c.name))
                           for c in cycles]
@@ -135,7 +139,7 @@ def edit(item_id: int):
     item = get_item_or_404(item_id)
     require("evidence.edit", item)
     form = EvidenceForm(obj=item)
-    _form_choices(form)
+    _form_choices(form, item)
     if request.method == "GET":
         form.city.data, form.cycle.data = item.city.slug, str(item.cycle_id)
         form.vulnerable_groups.data = item.group_list
@@ -173,11 +177,15 @@ def _edit_conflict(item: EvidenceItem, submitted: EvidenceForm):
               "source": item.source, "gender": item.gender, "age_group": item.age_group,
               "vulnerable_groups": item.group_list, "consent": item.consent, "visibility": item.visibility}
     yours = submitted.data_for_operations()
-    changed = [(labels[name], None if name == "text" else yours[name]) for name in EvidenceForm.FIELDS
+    cycle_names = {str(c.id): c.name for c in db.session.execute(db.select(Cycle)).scalars()}
+
+    def shown(name, value):
+        return cycle_names.get(value, value) if name == "cycle" else value
+    changed = [(labels[name], None if name == "text" else shown(name, yours[name])) for name in EvidenceForm.FIELDS
                if yours[name] != stored[name] and not (name == "vulnerable_groups" and
                                                       sorted(yours[name] or []) == sorted(stored[name]))]
     form = EvidenceForm(formdata=None, obj=item)
-    _form_choices(form)
+    _form_choices(form, item)
     form.city.data, form.cycle.data = item.city.slug, str(item.cycle_id)
     form.vulnerable_groups.data = item.group_list
     form.version.data = str(item.version)

@@ -311,3 +311,15 @@ def test_the_form_defaults_to_the_open_cycle_and_says_every_problem_at_once(clie
     assert r.status_code == 400
     assert "Enter a title" in html and "Say whether consent was obtained" in html
     assert "Alpha does not take part in Beta only" in html  # in the same answer as the field errors
+
+
+def test_editing_an_item_of_a_closed_cycle_keeps_its_cycle(client, setting, login):
+    from peer_review.cycles.models import Cycle
+    old = Cycle(name="2025 round", starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 12, 1), state="closed",
+                cities=[setting["a"]])
+    db.session.add(old)
+    db.session.commit()
+    item = make_item(setting, cycle=old)
+    login(client, setting["member"])
+    page = client.get(f"/evidence/{item.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option value="{old.id}" selected>2025 round', page)
