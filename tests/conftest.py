@@ -104,6 +104,17 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
+def own_upload_files(app):
+    """Remove the attachment files a test stores (the instance folder is shared by the whole session)."""
+    from peer_review.evidence.attachments import upload_folder
+    folder = upload_folder()
+    before = set(os.listdir(folder))
+    yield
+    for name in set(os.listdir(folder)) - before:
+        os.remove(os.path.join(folder, name))
+
+
+@pytest.fixture
 def client(app):
     app.test_client_class = IsolatedClient
     return app.test_client()

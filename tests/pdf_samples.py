@@ -5,7 +5,7 @@ import io
 import zlib
 
 
-def _assemble(objects: list[bytes]) -> bytes:
+def assemble(objects: list[bytes]) -> bytes:
     """A PDF from numbered object bodies (1 is the catalog), with a correct xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -47,7 +47,7 @@ def text_pdf(lines: list[str], compress: bool = False) -> bytes:
     for line in lines:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         objects.append(_stream(f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1"), compress))
-    return _assemble(objects)
+    return assemble(objects)
 
 
 def numbered_pdf(pages: int) -> bytes:
@@ -83,4 +83,4 @@ def slow_pdf(pages: int = 3, operators: int = 250_000) -> bytes:
         *_pages([stream_number] * pages),
         _stream(raw, compress=True),
     ]
-    return _assemble(objects)
+    return assemble(objects)

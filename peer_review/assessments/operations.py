@@ -320,5 +320,7 @@ def city_evidence(assessment: Assessment) -> list[EvidenceItem]:
 
 def cycle_assessments(cycle) -> list[tuple]:
     """Every participating city with its assessment (or None) in the cycle."""
-    found = {a.city_id: a for a in db.session.execute(db.select(Assessment).filter_by(cycle_id=cycle.id)).scalars()}
+    from sqlalchemy.orm import selectinload
+    found = {a.city_id: a for a in db.session.execute(  # answers in one query, not one per city
+        db.select(Assessment).filter_by(cycle_id=cycle.id).options(selectinload(Assessment.answers))).scalars()}
     return [(city, found.get(city.id)) for city in cycle.cities]

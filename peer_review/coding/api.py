@@ -159,10 +159,9 @@ def create_coding():
     codes = [ops.get_code(k) for k in data["codes"]]
     if None in codes:
         raise ApiError(422, "invalid", _("Some values are not valid."), {"codes": [_("Unknown code")]})
-    created = ops.add_codings(item, codes, current_user, data["start"], data["end"])
+    rows: list = []  # coding the same passage again (a double submit) answers with the row that holds it
+    created = ops.add_codings(item, codes, current_user, data["start"], data["end"], rows=rows)
     db.session.commit()
-    # Coding the same passage again (a double submit) answers with the row that already holds it.
-    rows = ops.existing_codings(item, codes, current_user, data["start"], data["end"])
     return CodingOutSchema().dump(rows, many=True), 201 if created else 200
 
 

@@ -223,7 +223,9 @@ def codings_for(user, item) -> list[Coding]:
 
 
 def add_codings(item, codes: list[Code], coder, start: int | None = None, end: int | None = None,
-                origin: str = "manual") -> list[Coding]:
+                origin: str = "manual", rows: list | None = None) -> list[Coding]:
+    """Apply codes to a passage (snapped to whole words) or the whole item; returns the codings made now.
+    ``rows``, when given, receives the coding of every code, made now or already there (a double submit)."""
     if not codes:
         raise ValidationFailed({"codes": [_l("Choose at least one code")]})
     if any(c.retired for c in codes):
@@ -239,17 +241,24 @@ def add_codings(item, codes: list[Code], coder, start: int | None = None, end: i
     created = []
     identity = {"item_id": item.id, "start_offset": start, "end_offset": end, "coder_id": coder.id,
                 "sample_id": sample.id if sample else None}
+    found = []
     for code in codes:
-        if _find_coding(code_id=code.id, **identity) is not None:
-            continue
-        coding = Coding(item=item, code=code, origin=origin, **identity)
-        try:
-            with db.session.begin_nested():  # a parallel request may store the same coding first
-                db.session.add(coding)
-        except IntegrityError:
-            continue  # the unique index uq_codings_identity kept it to one row
-        created.append(coding)
+        existing = _find_coding(code_id=code.id, **identity)
+        if existing is None:
+            coding = Coding(item=item, code=code, origin=origin, **identity)
+            try:
+                with db.session.begin_nested():  # a parallel request may store the same coding first
+                    db.session.add(coding)
+            except IntegrityError:  # the unique index uq_codings_identity kept it to one row: theirs
+                existing = _find_coding(code_id=code.id, **identity)
+            else:
+                created.append(coding)
+                existing = coding
+        if existing is not None:
+            found.append(existing)
     db.session.flush()
+    if rows is not None:
+        rows.extend(found)
     if created:
         where = _l("whole item") if start is None else f"{start}–{end}"
         record("coding.create", "evidence", item.id,
@@ -282,17 +291,6 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _find_coding(**identity) -> Coding | None:
     return db.session.execute(db.select(Coding).filter_by(**identity).limit(1)).scalar_one_or_none()
-
-
-def existing_codings(item, codes: list[Code], coder, start: int | None = None, end: int | None = None
-                     ) -> list[Coding]:
-    """The rows that these codes on this span by this coder are (after add_codings: made now or before)."""
-    if start is not None:
-        start, end = snap_to_words(item.text, start, end)
-    sample = open_sample_for(coder, item)
-    found = (_find_coding(item_id=item.id, code_id=c.id, start_offset=start, end_offset=end, coder_id=coder.id,
-                          sample_id=sample.id if sample else None) for c in codes)
-    return [c for c in found if c is not None]
 
 
 def delete_coding(coding: Coding, actor=None) -> None:

@@ -103,15 +103,21 @@ def import_evidence():
     return render_template("exchange/evidence_import.html", form=form), (400 if form.errors else 200)
 
 
+def take_upload_or_404(kind: str, token: str):
+    """The person's stashed upload behind ``token``, used up now: one use only, whatever happens next."""
+    try:
+        upload = ops.load_upload(kind, token, current_user, claim=True)
+    except ops.UploadNotFound:
+        abort(404)
+    ops.discard_upload(upload.token)
+    return upload
+
+
 @bp.route("/evidence/import/<import_token>", methods=["POST"])
 @login_required
 def confirm_evidence_import(import_token: str):
     require("evidence.import")
-    try:
-        upload = ops.load_upload("evidence", import_token, current_user, claim=True)
-    except ops.UploadNotFound:
-        abort(404)
-    ops.discard_upload(upload.token)  # one use only, whatever happens next
+    upload = take_upload_or_404("evidence", import_token)
     try:
         items = ops.import_evidence_table(upload.filename, upload.data, current_user)
     except ops.RowsRejected as err:

@@ -2,7 +2,7 @@
 imported and what would not, then import all of it or nothing. Thin: the work is in ``project_import``."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -18,6 +18,9 @@ from . import operations as ops
 from . import project_import as pi
 from .blueprint import bp
 from .forms import ProjectChoicesForm, ProjectConfirmForm, ProjectUploadForm
+from .views import (
+    take_upload_or_404,  # views imports this module last, after defining it
+)
 
 
 def _with_choices(form: ProjectChoicesForm) -> ProjectChoicesForm:
@@ -78,11 +81,7 @@ def import_project():
 @login_required
 def confirm_project_import(project_token: str):
     require("code.manage")
-    try:
-        upload = ops.load_upload("project", project_token, current_user, claim=True)
-    except ops.UploadNotFound:
-        abort(404)
-    ops.discard_upload(upload.token)  # one use only, whatever happens next
+    upload = take_upload_or_404("project", project_token)
     form = _with_choices(ProjectConfirmForm())
     form.validate()
     try:

@@ -14,13 +14,37 @@ def text(value, locale: str = "en") -> str:
     return value or ""
 
 
+# A stored version never changes under its hash (a changed file is a new version), so the merge of a chain of
+# versions is made once per process and shared: callers read it and never change it.
+_MERGED: dict[tuple[str, ...], list[dict]] = {}
+
+
+def _chain_key(version) -> tuple[str, ...] | None:
+    key = []
+    while version is not None:
+        if not getattr(version, "content_hash", None):
+            return None  # not stored yet: merge without keeping it
+        key.append(version.content_hash)
+        version = version.extends
+    return tuple(key)
+
+
 def sections(version) -> list[dict]:
     """The sections in order, each with its criteria in order. A version that ``extends`` another adds its
-    criteria to the base's sections (a section id it shares) or as new sections after them."""
+    criteria to the base's sections (a section id it shares) or as new sections after them. Read-only."""
     if version is None:
         return []
-    base = sections(version.extends) if version.extends is not None else []
-    merged = copy.deepcopy(base)
+    key = _chain_key(version)
+    if key is not None and key in _MERGED:
+        return _MERGED[key]
+    merged = _merge(version)
+    if key is not None:
+        _MERGED[key] = merged
+    return merged
+
+
+def _merge(version) -> list[dict]:
+    merged = copy.deepcopy(sections(version.extends)) if version.extends is not None else []
     by_id = {s["id"]: s for s in merged}
     for section in (version.content or {}).get("sections", []):
         if section["id"] in by_id:

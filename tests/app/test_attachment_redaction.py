@@ -39,12 +39,8 @@ def setting(make_city, make_user):
 
 
 @pytest.fixture(autouse=True)
-def _own_files(app):
-    folder = ops.upload_folder()
-    before = set(os.listdir(folder))
+def _own_files(own_upload_files):
     yield
-    for name in set(os.listdir(folder)) - before:
-        os.remove(os.path.join(folder, name))
 
 
 def upload(client, item, name: str, data: bytes) -> Attachment:

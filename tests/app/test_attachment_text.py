@@ -39,13 +39,8 @@ def setting(make_city, make_user):
 
 
 @pytest.fixture(autouse=True)
-def _own_files(app):
-    """Remove the files these tests store (the instance folder is shared by the whole session)."""
-    folder = ops.upload_folder()
-    before = set(os.listdir(folder))
+def _own_files(own_upload_files):
     yield
-    for name in set(os.listdir(folder)) - before:
-        os.remove(os.path.join(folder, name))
 
 
 def upload(client, item, name: str, data: bytes) -> tuple[float, object]:

@@ -16,6 +16,7 @@ from peer_review.evidence.uploads import (
     extract_text,
     safe_filename,
 )
+from tests.pdf_samples import assemble
 
 
 def make_pdf(text: str = "Women avoid the underpass after dark.") -> bytes:
@@ -29,18 +30,7 @@ def make_pdf(text: str = "Women avoid the underpass after dark.") -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return assemble(objects)
 
 
 def make_docx() -> bytes:
