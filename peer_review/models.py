@@ -10,3 +10,8 @@ from .mail.models import OutboxMessage  # noqa: F401
 from .users.models import ApiToken, Membership, NetworkRole, User  # noqa: F401
 from .rubrics.models import RubricVersion  # noqa: F401,E402
 from .assessments.models import Answer, AnswerRevision, Assessment, answer_evidence  # noqa: F401,E402
+from .cycles.models import CyclePhase  # noqa: F401,E402
+from .assignments.models import Assignment, Conflict  # noqa: F401,E402
+from .reviews.models import (  # noqa: F401,E402
+    CityResponse, Recommendation, RecommendationResponse, Review, ReviewAnswer, ReviewAnswerRevision, Strength)
+from .notifications.models import Notification, ReminderLog  # noqa: F401,E402

@@ -3,7 +3,10 @@
 ``can(user, action, obj)`` answers; ``require(action, obj)`` enforces for the current user, aborting with
 401 (not signed in), 404 (the object is not visible to them, so its existence is not confirmed) or 403.
 
-Peer-reviewer rights will come from review assignments: ``reviewing_city_ids`` is where they plug in.
+Peer-reviewer rights come from published review assignments (``reviewing_pairs``): a reviewer city's members
+read the reviewed city's submitted self-assessment and the evidence behind it only while the assignment is
+published and only once the city has submitted. A closed cycle is read-only: every rule that changes something
+in a cycle asks ``_cycle_open`` (redaction and consent withdrawal stay possible: protecting people comes first).
 """
 from __future__ import annotations
 
@@ -25,13 +28,54 @@ def is_facilitator(user) -> bool:
     return user.is_authenticated and user.has_role(FACILITATOR, ADMIN)
 
 
-def reviewing_city_ids(user, cycle=None) -> set[int]:
-    """Cities whose submitted material this user may read as a peer reviewer.
+def reviewing_pairs(user) -> set[tuple[int, int]]:
+    """(reviewed city id, cycle id) for every published assignment of one of the user's cities whose reviewed
+    city has submitted its self-assessment: what this user may read as a peer reviewer. Asked afresh on every
+    request (cached for the request only), so removing an assignment removes access at once."""
+    if not user.is_authenticated:
+        return set()
+    own = member_city_ids(user)
+    if not own:
+        return set()
+    from flask import g, has_app_context
+    key = ("reviewing_pairs", user.id)
+    cache = getattr(g, "_permission_cache", None) if has_app_context() else None
+    if cache is not None and key in cache:
+        return cache[key]
+    from .assessments.models import Assessment
+    from .assignments.models import PUBLISHED, Assignment
+    from .extensions import db
+    rows = db.session.execute(
+        db.select(Assignment.reviewed_city_id, Assignment.cycle_id)
+        .join(Assessment, (Assessment.city_id == Assignment.reviewed_city_id)
+              & (Assessment.cycle_id == Assignment.cycle_id))
+        .filter(Assignment.reviewer_city_id.in_(own), Assignment.state == PUBLISHED,
+                Assessment.state == "submitted")).all()
+    pairs = {(city_id, cycle_id) for city_id, cycle_id in rows}
+    if has_app_context():
+        if cache is None:
+            cache = g._permission_cache = {}
+        cache[key] = pairs
+    return pairs
 
-    Empty until the peer-review issue adds assignments; every rule that grants reviewers access already
-    asks here, so assignments will extend access without touching the rules.
-    """
-    return set()
+
+def reviewing_city_ids(user, cycle=None) -> set[int]:
+    """Cities whose submitted material this user may read as a peer reviewer (in ``cycle``, or in any)."""
+    cycle_id = getattr(cycle, "id", cycle)
+    return {city for city, cyc in reviewing_pairs(user) if cycle_id is None or cyc == cycle_id}
+
+
+def forget_cached_rights() -> None:
+    """After an assignment changes within a request (tests, the API), ask the database again."""
+    from flask import g, has_app_context
+    if has_app_context():
+        g.pop("_permission_cache", None)
+
+
+def _cycle_open(obj) -> bool:
+    """False when ``obj`` (a cycle, or anything with a ``cycle``) belongs to a closed cycle."""
+    cycle = obj if getattr(obj, "__tablename__", None) == "cycles" else getattr(obj, "cycle", None)
+    return cycle is None or cycle.state != "closed"
 
 
 def member_city_ids(user, *roles: str) -> set[int]:
@@ -106,12 +150,22 @@ def _evidence_view(user, item) -> bool:
     if item.visibility == "network":
         return True
     if item.visibility == "city":
-        return is_staff(user) or item.city_id in reviewing_city_ids(user, item.cycle)
+        return is_staff(user) or (item.city_id, item.cycle_id) in reviewing_pairs(user)
     return False
 
 
 def _evidence_edit(user, item) -> bool:
-    """The owning city and facilitators; ``item`` may be a City when creating."""
+    """The owning city and facilitators; ``item`` may be a City when creating. Never in a closed cycle."""
+    if not user.is_authenticated:
+        return False
+    if item is not None and getattr(item, "__tablename__", None) == "evidence_items" and not _cycle_open(item):
+        return False
+    return _evidence_owner(user, item)
+
+
+def _evidence_owner(user, item) -> bool:
+    """Who may protect the people in an item (redact, withdraw consent): its city and facilitators, whatever
+    the state of its cycle."""
     if not user.is_authenticated:
         return False
     if is_facilitator(user):
@@ -125,7 +179,7 @@ def _evidence_edit(user, item) -> bool:
 def _coding(user, item) -> bool:
     if not is_facilitator(user):
         return False
-    return item is None or item.consent != "withdrawn"
+    return item is None or (item.consent != "withdrawn" and _cycle_open(item))
 
 
 def visible_evidence_clause(user, item_cls):
@@ -141,9 +195,9 @@ def visible_evidence_clause(user, item_cls):
         clauses.append(item_cls.city_id.in_(own))
     if is_staff(user):
         clauses.append(item_cls.visibility == "city")
-    reviewing = reviewing_city_ids(user)
-    if reviewing:
-        clauses.append(and_(item_cls.visibility == "city", item_cls.city_id.in_(reviewing)))
+    for city_id, cycle_id in sorted(reviewing_pairs(user)):
+        clauses.append(and_(item_cls.visibility == "city", item_cls.city_id == city_id,
+                            item_cls.cycle_id == cycle_id))
     return or_(*clauses)
 
 
@@ -162,7 +216,7 @@ def _assessment_view(user, assessment) -> bool:
     if is_staff(user) or assessment.city_id in member_city_ids(user):
         return True
     if assessment.state == "submitted":
-        return is_facilitator(user) or assessment.city_id in reviewing_city_ids(user, assessment.cycle)
+        return is_facilitator(user) or (assessment.city_id, assessment.cycle_id) in reviewing_pairs(user)
     return False
 
 
@@ -170,8 +224,98 @@ def _assessment_edit(user, obj) -> bool:
     """``obj`` is an Assessment, or a City when starting one; being locked is the operation's answer."""
     if not user.is_authenticated or obj is None:
         return user.is_authenticated and bool(member_city_ids(user))
+    if not _cycle_open(obj):
+        return False
     city_id = getattr(obj, "city_id", None) if hasattr(obj, "city_id") else getattr(obj, "id", None)
     return city_id in member_city_ids(user)
+
+
+# --- Cycles, conflicts, assignments, reviews, responses ---------------------------------------------------
+# The secretariat runs the cycle and sees everything. A conflict of interest is seen by the secretariat and by
+# the two cities it concerns; a city's coordinators may declare one for their city. Assignments are the
+# secretariat's until published; then each city sees whom it reviews. A review belongs to the reviewer city
+# (every member writes it while it is a draft and the cycle is open); the reviewed city reads it once the
+# secretariat has released it. The reviewed city responds to released recommendations; its reviewers in the
+# same or a later cycle read that response (progress is followed across cycles).
+
+def _conflict_view(user, conflict) -> bool:
+    if not user.is_authenticated:
+        return False
+    if conflict is None or is_staff(user):
+        return True
+    return bool(conflict.city_ids & member_city_ids(user))
+
+
+def _conflict_declare(user, city) -> bool:
+    """``city``: the city declaring (None for the secretariat)."""
+    if is_staff(user):
+        return True
+    coordinated = member_city_ids(user, COORDINATOR)
+    return bool(coordinated) and (city is None or city.id in coordinated)
+
+
+def _review_pairs_of(user, review) -> bool:
+    return review.reviewer_city_id in member_city_ids(user)
+
+
+def _review_view(user, review) -> bool:
+    if not user.is_authenticated:
+        return False
+    if review is None or is_staff(user):
+        return True
+    if _review_pairs_of(user, review):
+        return review.assignment is not None and review.assignment.state == "published"
+    return review.released and review.reviewed_city_id in member_city_ids(user)
+
+
+def _review_edit(user, review) -> bool:
+    if not user.is_authenticated or review is None:
+        return False
+    return (_review_pairs_of(user, review) and review.assignment.state == "published" and not review.locked
+            and _cycle_open(review))
+
+
+def _response_view(user, response) -> bool:
+    """``response``: a CityResponse."""
+    if not user.is_authenticated:
+        return False
+    if response is None or is_staff(user) or response.city_id in member_city_ids(user):
+        return True
+    # Reviewers of that city, in the response's cycle or a later one, follow what became of the recommendations.
+    return response.city_id in reviewer_of_city_since(user, response.cycle)
+
+
+def reviewer_of_city_since(user, cycle) -> set[int]:
+    """Cities one of the user's cities is assigned (published) to review in ``cycle`` or a later cycle."""
+    own = member_city_ids(user)
+    if not own or cycle is None:
+        return set()
+    from .assignments.models import PUBLISHED, Assignment
+    from .cycles.models import Cycle
+    from .extensions import db
+    return set(db.session.execute(
+        db.select(Assignment.reviewed_city_id).join(Cycle, Cycle.id == Assignment.cycle_id)
+        .filter(Assignment.reviewer_city_id.in_(own), Assignment.state == PUBLISHED,
+                Cycle.starts_on >= cycle.starts_on)).scalars())
+
+
+def _response_edit(user, response) -> bool:
+    if not user.is_authenticated or response is None:
+        return False
+    return response.city_id in member_city_ids(user) and _cycle_open(response)
+
+
+def _progress_edit(user, response) -> bool:
+    """Following up an action after the response is submitted: the city, while any of its cycles is open."""
+    return user.is_authenticated and response is not None and response.city_id in member_city_ids(user)
+
+
+def _notification_own(user, note) -> bool:
+    return user.is_authenticated and (note is None or note.user_id == user.id)
+
+
+def _staff_open(user, cycle) -> bool:
+    return is_staff(user) and (cycle is None or _cycle_open(cycle))
 
 
 RULES: dict[str, Rule] = {
@@ -193,13 +337,35 @@ RULES: dict[str, Rule] = {
     "audit.view": _staff,
     "cycle.list": _authenticated,
     "cycle.view": _cycle_view,
-    "cycle.manage": _staff,
+    "cycle.manage": _staff_open,  # dates, cities, rubric version, settings: never once closed
+    "cycle.advance": _staff_open,
+    "cycle.board": _staff,
+    "reminder.send": _staff,
+    "conflict.list": _authenticated,  # the list shows what conflict.view allows
+    "conflict.view": _conflict_view,
+    "conflict.declare": _conflict_declare,  # obj: the declaring City, or None
+    "conflict.delete": _staff,
+    "assignment.manage": _staff_open,  # propose, edit, publish, remove
+    "assignment.view": _staff,  # the whole proposal with costs and alternates
+    "assignment.mine": _authenticated,  # the published assignments of one's own cities
+    "review.index": _authenticated,
+    "review.view": _review_view,
+    "review.edit": _review_edit,
+    "review.submit": _review_edit,
+    "review.release": _staff_open,  # obj: the cycle
+    "review.reopen": lambda u, r=None: is_staff(u) and (r is None or _cycle_open(r)),
+    "response.view": _response_view,
+    "response.edit": _response_edit,
+    "response.submit": _response_edit,
+    "response.progress": _progress_edit,
+    "notification.view": _notification_own,
+    "notification.read": _notification_own,
     "outbox.view": _admin,
     "evidence.list": _authenticated,
     "evidence.view": _evidence_view,
     "evidence.create": _evidence_edit,
     "evidence.edit": _evidence_edit,
-    "evidence.redact": _evidence_edit,
+    "evidence.redact": _evidence_owner,  # also in a closed cycle
     "evidence.import": lambda u, o=None: is_staff(u) or is_facilitator(u) or bool(member_city_ids(u)),
     "code.list": _authenticated,
     "code.view": _authenticated,
@@ -233,7 +399,7 @@ RULES: dict[str, Rule] = {
     "assessment.start": _assessment_edit,  # obj: the City
     "assessment.edit": _assessment_edit,
     "assessment.submit": _assessment_edit,
-    "assessment.reopen": lambda u, a=None: is_staff(u),
+    "assessment.reopen": lambda u, a=None: is_staff(u) and (a is None or _cycle_open(a)),
     "assessment.list": _staff,  # every assessment of a cycle, with state and progress
 }
 
@@ -251,6 +417,18 @@ VIEW_ACTION = {
     "assessment.edit": "assessment.view",
     "assessment.submit": "assessment.view",
     "assessment.reopen": "assessment.view",
+    "conflict.delete": "conflict.view",
+    "assignment.view": "cycle.view",
+    "assignment.manage": "cycle.view",
+    "cycle.advance": "cycle.view",
+    "cycle.board": "cycle.view",
+    "review.edit": "review.view",
+    "review.submit": "review.view",
+    "review.reopen": "review.view",
+    "response.edit": "response.view",
+    "response.submit": "response.view",
+    "response.progress": "response.view",
+    "notification.read": "notification.view",
 }
 
 

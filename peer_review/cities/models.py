@@ -36,6 +36,9 @@ class City(db.Model):
     population_band: Mapped[str] = mapped_column(db.String(20))
     languages: Mapped[str] = mapped_column(db.String(40), default="en")  # comma-separated codes
     timezone: Mapped[str] = mapped_column(db.String(64), default="UTC")
+    # The peer group of statistically similar cities it is compared within (a label; the indicators work
+    # computes groups); peer assignment may prefer reviewers of the same group.
+    peer_group: Mapped[str | None] = mapped_column(db.String(40))
     active: Mapped[bool] = mapped_column(default=True)
     fictional: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
@@ -52,7 +55,7 @@ class City(db.Model):
         return {
             "name": self.name, "slug": self.slug, "country": self.country, "region": self.region,
             "population_band": self.population_band, "languages": self.language_list,
-            "timezone": self.timezone, "active": self.active,
+            "timezone": self.timezone, "active": self.active, "peer_group": self.peer_group,
         }
 
     def __repr__(self) -> str:

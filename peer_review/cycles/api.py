@@ -5,7 +5,9 @@ from ..api import bp
 from ..api.util import load_json, paginated, token_required
 from ..extensions import db
 from ..permissions import is_staff, require
+from ..errors import ValidationFailed
 from . import operations as ops
+from . import phases as phase_ops
 from .models import Cycle
 from .schemas import CycleOutSchema, CycleSchema
 from .views import get_cycle_or_404
@@ -100,3 +102,36 @@ def update_cycle(cycle_id):
     ops.update_cycle(cycle, load_json(CycleSchema(), partial=True))
     db.session.commit()
     return CycleOutSchema().dump(cycle)
+
+
+@bp.post("/cycles/<int:cycle_id>/advance")
+@token_required
+def advance_cycle(cycle_id):
+    """Move a cycle one step forward (secretariat).
+    ---
+    post:
+      tags: [cycles]
+      summary: Move a cycle to its next phase (draft → self_assessment → … → reporting → closed)
+      description: >-
+        Only forward, one step at a time. Opening needs a rubric version and participating cities (422 with
+        error.fields.cycle otherwise). The answer lists what was still pending in the phase that ended.
+      security: [{bearerAuth: []}]
+      parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "OK", content: {application/json: {schema: CycleOutSchema}}}
+        403: {description: "Not allowed, or the cycle is closed", content: {application/json: {schema: ErrorSchema}}}
+        404: {description: "Not found or not visible to you", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "Cannot move on yet; see error.fields.cycle", content: {application/json: {schema: ErrorSchema}}}
+    """
+    cycle = get_cycle_or_404(cycle_id)
+    require("cycle.advance", cycle)
+    pending = [str(p) for p in phase_ops.pending_work(cycle)]
+    try:
+        phase_ops.advance(cycle)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    out = CycleOutSchema().dump(cycle)
+    out["pending_in_previous_phase"] = pending
+    return out

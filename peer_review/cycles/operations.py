@@ -1,4 +1,5 @@
-"""Creating and changing review cycles (minimal now; phases and deadlines come later)."""
+"""Creating and changing review cycles: dates, cities, rubric version, phase dates and assignment settings.
+Moving a cycle through its phases is ``phases.advance``."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +10,12 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..utils import strip_control
-from .models import CYCLE_STATES, Cycle
+from . import phases as phase_ops
+from .models import CLOSED, CYCLE_STATES, DRAFT, OPEN, PHASE_KEYS, PREFERENCES, Cycle
 
 STATES = {s for s, _ in CYCLE_STATES}
+SETTING_FLAGS = ("even_load", "no_swaps", "avoid_repeats")
+MAX_REVIEWERS = 10
 
 
 def _date(value, field: str, errors: dict):
@@ -39,10 +43,7 @@ def _apply(cycle: Cycle, data: dict) -> None:
         if field in data:
             setattr(cycle, field, _date(data[field], field, errors))
     if "state" in data:
-        if data["state"] not in STATES:
-            errors["state"] = [_l("Choose draft, open or closed")]
-        else:
-            cycle.state = data["state"]
+        _apply_state(cycle, data["state"], errors)
     if "cities" in data:
         slugs = data["cities"] if isinstance(data["cities"], (list, tuple)) else None
         if slugs is None or not all(isinstance(s, str) for s in slugs):
@@ -56,13 +57,86 @@ def _apply(cycle: Cycle, data: dict) -> None:
                 cycle.cities = list(cities)
     if "rubric_version" in data:
         _apply_rubric_version(cycle, data["rubric_version"], errors)
+    _apply_settings(cycle, data, errors)
     if not errors and cycle.starts_on and cycle.ends_on and cycle.ends_on < cycle.starts_on:
         errors["ends_on"] = [_l("The end date must be on or after the start date")]
+    if "phases" in data and not errors:
+        phase_ops.apply_phase_dates(cycle, data["phases"], errors)
     for field in ("name", "starts_on", "ends_on"):
         if getattr(cycle, field) is None and field not in errors:
             errors[field] = [_l("This field is required")]
     if errors:
         raise ValidationFailed(errors)
+
+
+def _apply_state(cycle: Cycle, state, errors: dict) -> None:
+    """A new cycle starts as a draft or open; afterwards the state only moves forward (draft → open → closed),
+    as ``phases.advance`` moves it. Opening starts the self-assessment phase."""
+    if state not in STATES:
+        errors["state"] = [_l("Choose draft, open or closed")]
+        return
+    current = cycle.state or DRAFT
+    if state == current:
+        if state == OPEN and not cycle.phase:
+            cycle.phase = PHASE_KEYS[0]
+        return
+    order = [DRAFT, OPEN, CLOSED]
+    if cycle.id is not None and order.index(state) < order.index(current):
+        errors["state"] = [_l("A cycle only moves forward: it cannot go back from %(current)s to %(state)s",
+                              current=dict(CYCLE_STATES)[current], state=dict(CYCLE_STATES)[state])]
+        return
+    cycle.state = state
+    cycle.phase = PHASE_KEYS[0] if state == OPEN else None
+
+
+def _apply_settings(cycle: Cycle, data: dict, errors: dict) -> None:
+    """Peer assignment settings: reviewers per city, the rules' switches, the preference, per-city load caps."""
+    if "reviewers_per_city" in data:
+        value = data["reviewers_per_city"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REVIEWERS:
+            errors["reviewers_per_city"] = [_l("Give a whole number from 0 to %(n)s", n=MAX_REVIEWERS)]
+        else:
+            cycle.reviewers_per_city = value
+    for flag in SETTING_FLAGS:
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                errors[flag] = [_l("Give true or false")]
+            else:
+                setattr(cycle, flag, data[flag])
+    if "preference" in data:
+        if data["preference"] not in {k for k, _label in PREFERENCES}:
+            errors["preference"] = [_l("Choose other_region, same_peer_group or none")]
+        else:
+            cycle.preference = data["preference"]
+    if "assignment_seed" in data:
+        seed = data["assignment_seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 31:
+            errors["assignment_seed"] = [_l("Give a whole number from 0 to 2147483647")]
+        else:
+            cycle.assignment_seed = seed
+    if "load_overrides" in data:
+        _apply_overrides(cycle, data["load_overrides"], errors)
+
+
+def _apply_overrides(cycle: Cycle, overrides, errors: dict) -> None:
+    """{city slug: the most cities it reviews}; only participating cities; an empty value removes it."""
+    if not isinstance(overrides, dict):
+        errors["load_overrides"] = [_l("Give the overrides as an object of city short name to a number")]
+        return
+    by_slug = {c.slug: c for c in cycle.cities}
+    out = {}
+    for slug, value in overrides.items():
+        city = by_slug.get(slug)
+        if city is None:
+            errors["load_overrides"] = [_l("%(slug)s does not take part in this cycle", slug=str(slug)[:80])]
+            return
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
+            errors["load_overrides"] = [_l("%(city)s: give a whole number from 0 to 50", city=city.name)]
+            return
+        out[str(city.id)] = value
+    cycle.load_overrides = out
 
 
 def _apply_rubric_version(cycle: Cycle, ref, errors: dict) -> None:
@@ -90,7 +164,8 @@ def _apply_rubric_version(cycle: Cycle, ref, errors: dict) -> None:
 
 
 def create_cycle(data: dict) -> Cycle:
-    cycle = Cycle(state="draft")
+    cycle = Cycle(state="draft", reviewers_per_city=2, even_load=True, no_swaps=True, avoid_repeats=True,
+                  preference="other_region", load_overrides={}, assignment_seed=0)
     _apply(cycle, data)  # not in the session yet, so a failure leaves nothing behind
     db.session.add(cycle)
     db.session.flush()

@@ -313,7 +313,8 @@ def test_the_form_defaults_to_the_open_cycle_and_says_every_problem_at_once(clie
     assert "Alpha does not take part in Beta only" in html  # in the same answer as the field errors
 
 
-def test_editing_an_item_of_a_closed_cycle_keeps_its_cycle(client, setting, login):
+def test_an_item_of_a_closed_cycle_is_read_only_but_can_still_be_redacted(client, setting, login):
+    """A closed cycle is read-only everywhere; protecting people (redaction) stays possible."""
     from peer_review.cycles.models import Cycle
     old = Cycle(name="2025 round", starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 12, 1), state="closed",
                 cities=[setting["a"]])
@@ -321,5 +322,13 @@ def test_editing_an_item_of_a_closed_cycle_keeps_its_cycle(client, setting, logi
     db.session.commit()
     item = make_item(setting, cycle=old)
     login(client, setting["member"])
+    assert client.get(f"/evidence/{item.id}/edit").status_code == 403
+    assert client.post(f"/evidence/{item.id}/edit", data={"title": "Changed"}).status_code == 403
+    page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
+    assert f"/evidence/{item.id}/edit" not in page
+    assert f"/evidence/{item.id}/redact" in page
+    assert client.get(f"/evidence/{item.id}/redact").status_code == 200
+    old.state = "open"
+    db.session.commit()
     page = client.get(f"/evidence/{item.id}/edit").get_data(as_text=True)
     assert re.search(rf'<option value="{old.id}" selected>2025 round', page)

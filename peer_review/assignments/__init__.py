@@ -1,0 +1,1 @@
+"""Peer-review assignments: which reviewer cities review which city in a cycle."""

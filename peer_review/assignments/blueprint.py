@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("assignments", __name__)

@@ -1,0 +1,1 @@
+"""In-app notifications per person, and reminders to late parties."""
