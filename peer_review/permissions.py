@@ -10,76 +10,24 @@ in a cycle asks ``_cycle_open`` (redaction and consent withdrawal stay possible:
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user
 
-from .users.models import ADMIN, COORDINATOR, FACILITATOR, SECRETARIAT
+from .access import (  # noqa: F401  (re-exported: every rule and caller asks these through this module)
+    _cycle_open,
+    forget_cached_rights,
+    is_facilitator,
+    is_staff,
+    member_city_ids,
+    reviewer_of_city_since,
+    reviewing_city_ids,
+    reviewing_pairs,
+)
+from .users.models import ADMIN, COORDINATOR, FACILITATOR
 
 Rule = Callable[[object, object], bool]
-
-
-def is_staff(user) -> bool:
-    return user.is_authenticated and user.has_role(SECRETARIAT, ADMIN)
-
-
-def is_facilitator(user) -> bool:
-    return user.is_authenticated and user.has_role(FACILITATOR, ADMIN)
-
-
-def reviewing_pairs(user) -> set[tuple[int, int]]:
-    """(reviewed city id, cycle id) for every published assignment of one of the user's cities whose reviewed
-    city has submitted its self-assessment: what this user may read as a peer reviewer. Asked afresh on every
-    request (cached for the request only), so removing an assignment removes access at once."""
-    if not user.is_authenticated:
-        return set()
-    own = member_city_ids(user)
-    if not own:
-        return set()
-    from flask import g, has_app_context
-    key = ("reviewing_pairs", user.id)
-    cache = getattr(g, "_permission_cache", None) if has_app_context() else None
-    if cache is not None and key in cache:
-        return cache[key]
-    from .assessments.models import Assessment
-    from .assignments.models import PUBLISHED, Assignment
-    from .extensions import db
-    rows = db.session.execute(
-        db.select(Assignment.reviewed_city_id, Assignment.cycle_id)
-        .join(Assessment, (Assessment.city_id == Assignment.reviewed_city_id)
-              & (Assessment.cycle_id == Assignment.cycle_id))
-        .filter(Assignment.reviewer_city_id.in_(own), Assignment.state == PUBLISHED,
-                Assessment.state == "submitted")).all()
-    pairs = {(city_id, cycle_id) for city_id, cycle_id in rows}
-    if has_app_context():
-        if cache is None:
-            cache = g._permission_cache = {}
-        cache[key] = pairs
-    return pairs
-
-
-def reviewing_city_ids(user, cycle=None) -> set[int]:
-    """Cities whose submitted material this user may read as a peer reviewer (in ``cycle``, or in any)."""
-    cycle_id = getattr(cycle, "id", cycle)
-    return {city for city, cyc in reviewing_pairs(user) if cycle_id is None or cyc == cycle_id}
-
-
-def forget_cached_rights() -> None:
-    """After an assignment changes within a request (tests, the API), ask the database again."""
-    from flask import g, has_app_context
-    if has_app_context():
-        g.pop("_permission_cache", None)
-
-
-def _cycle_open(obj) -> bool:
-    """False when ``obj`` (a cycle, or anything with a ``cycle``) belongs to a closed cycle."""
-    cycle = obj if getattr(obj, "__tablename__", None) == "cycles" else getattr(obj, "cycle", None)
-    return cycle is None or cycle.state != "closed"
-
-
-def member_city_ids(user, *roles: str) -> set[int]:
-    return user.city_ids(*roles) if user.is_authenticated else set()
 
 
 def _authenticated(user, obj=None) -> bool:
@@ -283,20 +231,6 @@ def _response_view(user, response) -> bool:
         return True
     # Reviewers of that city, in the response's cycle or a later one, follow what became of the recommendations.
     return response.city_id in reviewer_of_city_since(user, response.cycle)
-
-
-def reviewer_of_city_since(user, cycle) -> set[int]:
-    """Cities one of the user's cities is assigned (published) to review in ``cycle`` or a later cycle."""
-    own = member_city_ids(user)
-    if not own or cycle is None:
-        return set()
-    from .assignments.models import PUBLISHED, Assignment
-    from .cycles.models import Cycle
-    from .extensions import db
-    return set(db.session.execute(
-        db.select(Assignment.reviewed_city_id).join(Cycle, Cycle.id == Assignment.cycle_id)
-        .filter(Assignment.reviewer_city_id.in_(own), Assignment.state == PUBLISHED,
-                Cycle.starts_on >= cycle.starts_on)).scalars())
 
 
 def _response_edit(user, response) -> bool:
