@@ -161,6 +161,8 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .api import load_endpoints
     from .assessments import views as assessments_views  # noqa: F401
+    from .assignments import views as assignments_views  # noqa: F401
+    from .assignments.blueprint import bp as assignments_bp
     from .assessments.blueprint import bp as assessments_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
@@ -174,6 +176,8 @@ def register_blueprints(app: Flask) -> None:
     from .exchange.blueprint import bp as exchange_bp
     from .main.views import bp as main_bp
     from .rubrics import views as rubrics_views  # noqa: F401
+    from .reviews import views as reviews_views  # noqa: F401
+    from .reviews.blueprint import bp as reviews_bp
     from .rubrics.blueprint import bp as rubrics_bp
     from .users.views import bp as users_bp
 
@@ -181,6 +185,10 @@ def register_blueprints(app: Flask) -> None:
                assessments_bp):
         app.register_blueprint(bp)
     app.register_blueprint(rubrics_bp)
+    app.register_blueprint(assignments_bp)
+    app.register_blueprint(reviews_bp)
+    from .notifications.views import bp as notifications_bp
+    app.register_blueprint(notifications_bp)
     load_endpoints()
     app.register_blueprint(api_bp)
 
@@ -217,3 +225,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_data)
+    from .notifications.commands import reminders_cli
+    app.cli.add_command(reminders_cli)

@@ -283,6 +283,12 @@ RULES: dict[str, Rule] = {
     "assignment.view": _staff,  # the whole proposal with costs and alternates
     "assignment.mine": _authenticated,  # the published assignments of one's own cities
     "review.index": _authenticated,
+    # The menu entries "Self-assessment" and "Peer reviews" are for cities; the secretariat reaches both from each
+    # cycle's page (its menu holds the network's pages), as facilitators reach submitted assessments there.
+    "review.menu": lambda u, o=None: bool(member_city_ids(u)),
+    # Starting (or opening) the review of a published assignment of one of the person's cities.
+    "review.start": lambda u, a=None: u.is_authenticated and (a is None or (
+        a.state == "published" and a.reviewer_city_id in member_city_ids(u) and _cycle_open(a))),
     "review.view": _review_view,
     "review.edit": _review_edit,
     "review.submit": _review_edit,
@@ -326,9 +332,8 @@ RULES: dict[str, Rule] = {
     "rubric.view": _authenticated,
     "rubric.diff": _staff,
     "assessment.index": _authenticated,
-    # The menu entry: for the cities who fill assessments in and the secretariat who follows them. Facilitators
-    # and admins (whose menus are full) read submitted ones from the secretariat's lists and links.
-    "assessment.menu": lambda u, o=None: bool(member_city_ids(u)) or (is_staff(u) and not is_facilitator(u)),
+    # The menu entry: for the cities who fill assessments in; the secretariat follows them from each cycle's page.
+    "assessment.menu": lambda u, o=None: bool(member_city_ids(u)),
     "assessment.view": _assessment_view,
     "assessment.start": _assessment_edit,  # obj: the City
     "assessment.edit": _assessment_edit,

@@ -14,6 +14,9 @@ ENDPOINT_MODULES = [
     "peer_review.coding.api_samples",
     "peer_review.rubrics.api",
     "peer_review.assessments.api",
+    "peer_review.assignments.api",
+    "peer_review.reviews.api",
+    "peer_review.reviews.api_responses",
     "peer_review.api.openapi",
 ]
 

@@ -177,3 +177,43 @@ def reopen_assessment(assessment_id):
     ops.reopen(assessment, data["reason"], actor=current_user)
     db.session.commit()
     return AssessmentOutSchema().dump(_assessment_out(assessment)), 200, {"ETag": _etag(assessment)}
+
+
+@bp.post("/cycles/<int:cycle_id>/assessments")
+@token_required
+def start_assessment(cycle_id):
+    """Start (or find) a city's self-assessment in a cycle.
+    ---
+    post:
+      tags: [assessments]
+      summary: The city's self-assessment in the cycle, started on the cycle's rubric version if there is none
+      description: 201 when it is started now, 200 when it existed. The city is given by its short name.
+      security: [{bearerAuth: []}]
+      parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
+      requestBody: {required: true, content: {application/json: {schema: StartAssessmentSchema}}}
+      responses:
+        200: {description: "It existed", content: {application/json: {schema: AssessmentOutSchema}}}
+        201: {description: "Started", content: {application/json: {schema: AssessmentOutSchema}}}
+        403: {description: "Not a member of that city, or the cycle is closed", content: {application/json: {schema: ErrorSchema}}}
+        404: {description: "No such cycle or city", content: {application/json: {schema: ErrorSchema}}}
+        422: {description: "The cycle has no rubric version, or the city does not take part", content: {application/json: {schema: ErrorSchema}}}
+    """
+    from flask import abort
+
+    from ..cities.models import City
+    from ..cycles.models import Cycle
+    from .schemas import StartAssessmentSchema
+    cycle = db.get_or_404(Cycle, cycle_id)
+    require("cycle.view", cycle)
+    data = load_json(StartAssessmentSchema())
+    city = db.session.execute(db.select(City).filter_by(slug=data["city"])).scalar_one_or_none()
+    if city is None:
+        abort(404)
+    require("assessment.start", city)
+    if cycle.state == "closed":
+        raise ApiError(403, "closed", _("This cycle is closed: nothing in it can change."))
+    existed = ops.find(city, cycle) is not None
+    assessment = ops.get_or_start(city, cycle, actor=current_user)
+    db.session.commit()
+    return AssessmentOutSchema().dump(_assessment_out(assessment)), (200 if existed else 201), \
+        {"ETag": _etag(assessment)}

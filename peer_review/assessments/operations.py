@@ -2,10 +2,9 @@
 saved answer kept as a revision; the request commits."""
 from __future__ import annotations
 
-from sqlalchemy.orm.exc import StaleDataError
-
+from .. import drafts
 from ..audit.operations import record
-from ..errors import StaleVersion, ValidationFailed
+from ..errors import ValidationFailed
 from ..evidence.models import Attachment, EvidenceItem
 from ..evidence.sanitize import clean_text
 from ..extensions import db
@@ -31,15 +30,13 @@ class AssessmentLocked(ValidationFailed):
                                             "secretariat to reopen it to make changes.")]})
 
 
-class AnswerConflict(StaleVersion):
+class AnswerConflict(drafts.DraftConflict):
     """Someone saved this criterion since the version the change was based on. Carries both sides, so the page
     or the API can show the text as saved now beside the text as typed (which is never thrown away)."""
 
     def __init__(self, answer: Answer | None, yours: dict):
-        super().__init__(answer.version if answer is not None else 0)
+        super().__init__(answer, answer_data(answer), yours)
         self.answer = answer
-        self.theirs = answer_data(answer)
-        self.yours = yours
 
 
 def answer_data(answer: Answer | None) -> dict:
@@ -201,47 +198,37 @@ def save_answer(assessment: Assessment, criterion_id: str, data: dict, expected_
         raise AssessmentLocked()
     if criterion_id not in rubric.criterion_ids(assessment.rubric_version):
         raise ValidationFailed({"criterion": [_l("Unknown criterion %(id)s", id=criterion_id)]})
-    answer = answers_by_criterion(assessment).get(criterion_id)
-    current = answer.version if answer is not None else 0
-    if expected_version is not None and int(expected_version) != current:
-        # Sending exactly what is saved now is no conflict (a Save that did not touch this criterion, or the
-        # same autosave twice); anything else based on an older version is.
-        try:
-            same = answer is not None and not _differs(answer, _check(assessment, answer, data))
-        except ValidationFailed:
-            same = False
-        if same:
-            return answer
-        raise AnswerConflict(answer, {k: data.get(k) for k in FIELDS if k in data})
-    values = _check(assessment, answer, data)
+    yours = {k: data.get(k) for k in FIELDS if k in data}
     actor_id = getattr(actor, "id", None)  # read first: loading it could flush a half-filled answer
-    before = _answer_audit(answer) if answer is not None else None
-    if answer is not None and not _differs(answer, values):
-        return answer
-    with db.session.no_autoflush:
-        if answer is None:
-            answer = Answer(assessment=assessment, criterion_id=criterion_id)
-            db.session.add(answer)
+
+    def apply(answer: Answer, values: dict) -> None:
         for key, value in values.items():
             setattr(answer, key, value)
         answer.updated_by_id = actor_id
         answer.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:  # another request saved it between our read and our write
-        db.session.rollback()
-        fresh = db.session.execute(db.select(Answer).filter_by(assessment_id=assessment.id,
-                                                               criterion_id=criterion_id)).scalar_one_or_none()
-        raise AnswerConflict(fresh, {k: data.get(k) for k in FIELDS if k in data}) from None
-    db.session.add(AnswerRevision(
-        answer=answer, version=answer.version, level=answer.level, not_applicable=answer.not_applicable,
-        na_reason=answer.na_reason, justification=answer.justification, proxy_used=answer.proxy_used,
-        proxy_note=answer.proxy_note, evidence_ids=[i.id for i in answer.evidence], saved_by_id=actor_id,
-        source=source if source in SOURCES else "form"))
+
+    def revise(answer: Answer) -> None:
+        db.session.add(AnswerRevision(
+            answer=answer, version=answer.version, level=answer.level, not_applicable=answer.not_applicable,
+            na_reason=answer.na_reason, justification=answer.justification, proxy_used=answer.proxy_used,
+            proxy_note=answer.proxy_note, evidence_ids=[i.id for i in answer.evidence], saved_by_id=actor_id,
+            source=source if source in SOURCES else "form"))
+
+    saved = drafts.save_versioned(
+        answers_by_criterion(assessment).get(criterion_id), expected_version,
+        validate=lambda answer: _check(assessment, answer, data), differs=_differs,
+        create=lambda: Answer(assessment=assessment, criterion_id=criterion_id), apply=apply,
+        conflict=lambda answer: AnswerConflict(answer, yours),
+        reload=lambda: db.session.execute(db.select(Answer).filter_by(
+            assessment_id=assessment.id, criterion_id=criterion_id)).scalar_one_or_none(),
+        revise=revise, snapshot=_answer_audit)
+    answer = saved.row
+    if not saved.changed:
+        return answer
     assessment.updated_at = utcnow()
     record("assessment.answer", "assessment", assessment.id,
            summary=f"{assessment.city.name}, {assessment.cycle.name}: {criterion_id}",
-           before=before, after=_answer_audit(answer), actor=actor)
+           before=saved.before, after=_answer_audit(answer), actor=actor)
     return answer
 
 
@@ -274,6 +261,7 @@ def submit(assessment: Assessment, actor=None, locale: str = "en") -> Assessment
     record("assessment.submit", "assessment", assessment.id,
            summary=f"{assessment.city.name}, {assessment.cycle.name}", before=before, after=snapshot(assessment),
            actor=actor)
+    drafts.notify("assessment_submitted", assessment)
     return assessment
 
 

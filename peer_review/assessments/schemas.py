@@ -50,3 +50,8 @@ class AnswerConflictSchema(Schema):
     error = fields.Dict()
     current = fields.Nested(AnswerOutSchema, metadata={"description": "the answer as saved now"})
     yours = fields.Dict(metadata={"description": "the fields you sent, as you sent them"})
+
+
+class StartAssessmentSchema(Schema):
+    city = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                         metadata={"description": "The city's short name"})

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import drafts
 from ..cities.models import City
 from ..cycles.models import Cycle
 from ..errors import ValidationFailed
@@ -15,7 +16,6 @@ from ..extensions import db
 from ..input_limits import parse_id
 from ..permissions import can, is_facilitator, member_city_ids, require
 from ..rubrics import content
-from ..utils import utcnow
 from . import operations as ops
 from . import rubric
 from .blueprint import bp
@@ -54,8 +54,7 @@ def typed_values(form, cid: str) -> dict:
 
 
 def posted_version(form, cid: str) -> int:
-    number = parse_id(str(form.get(field(cid, "version"), "")).strip())
-    return -1 if number is None else number
+    return drafts.posted_int(form.get(field(cid, "version"), ""))
 
 
 # --- Lists ---------------------------------------------------------------------------------------------------
@@ -139,7 +138,13 @@ def _section_or_404(assessment: Assessment, section_id: str) -> dict:
 def _criterion_context(assessment: Assessment) -> dict:
     previous, previous_answers = ops.previous_answers(assessment)
     return {"answers": ops.answers_by_criterion(assessment), "previous": previous,
-            "previous_answers": previous_answers, "evidence": ops.city_evidence(assessment)}
+            "previous_answers": previous_answers, "evidence": visible_city_evidence(assessment)}
+
+
+def visible_city_evidence(assessment: Assessment) -> list:
+    """The city's items of the cycle that the reader may see: all of them for the city, never a restricted one
+    (not even its title) for the secretariat or a peer reviewer."""
+    return [i for i in ops.city_evidence(assessment) if can(current_user, "evidence.view", i)]
 
 
 def render_section(assessment: Assessment, section: dict, *, typed=None, statuses=None, status=200):
@@ -210,27 +215,18 @@ def save_criterion(assessment_id: int, criterion_id: str):
     if criterion_id not in rubric.criterion_ids(assessment.rubric_version):
         abort(404)
     values = typed_values(request.form, criterion_id)
-    status, code = {}, 200
-    try:
-        answer = ops.save_answer(assessment, criterion_id, values, posted_version(request.form, criterion_id),
-                                 actor=current_user, source="autosave")
-    except ops.AnswerConflict as err:
-        # Keep the stale version in the page: later autosaves conflict again (showing both texts, never
-        # overwriting theirs) until the person merges and presses the button that saves against the new one.
-        db.session.rollback()
-        status, code, version = {"conflict": err}, 409, posted_version(request.form, criterion_id)
-    except ValidationFailed as err:
-        db.session.rollback()
-        status, code = {"errors": err.fields}, 422
-        version = (ops.answers_by_criterion(assessment).get(criterion_id).version
-                   if criterion_id in ops.answers_by_criterion(assessment) else 0)
-    else:
-        db.session.commit()
-        status, version = {"saved_at": answer.updated_at or utcnow()}, answer.version
-    html = render_template("assessments/_status.html", cid=criterion_id, status=status, version=version,
-                           field=field, assessment=assessment, text=content.text, locale=locale(),
-                           rubric=rubric)
-    return html, (200 if request.headers.get("HX-Request") else code)
+    posted = posted_version(request.form, criterion_id)
+
+    def stored_version() -> int:
+        answer = ops.answers_by_criterion(assessment).get(criterion_id)
+        return answer.version if answer is not None else 0
+
+    return drafts.autosave(
+        lambda: ops.save_answer(assessment, criterion_id, values, posted, actor=current_user, source="autosave"),
+        posted_version=posted, stored_version=stored_version, conflict_type=ops.AnswerConflict,
+        render=lambda **status: render_template(
+            "assessments/_status.html", cid=criterion_id, field=field, assessment=assessment, text=content.text,
+            locale=locale(), rubric=rubric, **status))
 
 
 @bp.route("/<int:assessment_id>/submit", methods=["POST"])
@@ -274,7 +270,7 @@ def reopen(assessment_id: int):
 def printable(assessment_id: int):
     assessment = get_assessment_or_404(assessment_id)
     require("assessment.view", assessment)
-    items = {i.id: i for i in ops.city_evidence(assessment)}
+    items = {i.id: i for i in visible_city_evidence(assessment)}
     return render_template("assessments/print.html", assessment=assessment, version=assessment.rubric_version,
                            sections=content.sections(assessment.rubric_version),
                            answers=ops.answers_by_criterion(assessment), text=content.text, locale=locale(),

@@ -10,7 +10,8 @@ from ..pagination import paginate
 from ..permissions import is_staff, require
 from ..users.forms import city_choices
 from . import operations as ops
-from .forms import CycleForm
+from . import phases as phase_ops
+from .forms import CycleForm, EditCycleForm
 from .models import Cycle
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
@@ -31,9 +32,12 @@ def index():
 
 
 def _form_data(form: CycleForm) -> dict:
-    return {"name": form.name.data, "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
-            "state": form.state.data, "cities": form.cities.data or [],
-            "rubric_version": form.rubric_version.data or None}
+    data = {"name": form.name.data, "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
+            "cities": form.cities.data or [], "rubric_version": form.rubric_version.data or None,
+            "phases": form.phase_data()}
+    if getattr(form, "state", None) is not None:
+        data["state"] = form.state.data
+    return data
 
 
 def _rubric_choices() -> list[tuple[str, str]]:
@@ -69,7 +73,25 @@ def create():
 def show(cycle_id: int):
     cycle = get_cycle_or_404(cycle_id)
     require("cycle.view", cycle)
-    return render_template("cycles/show.html", cycle=cycle)
+    return render_template("cycles/show.html", cycle=cycle, phase_ops=phase_ops,
+                           next_step=phase_ops.next_step(cycle), blockers=phase_ops.blockers(cycle),
+                           pending=phase_ops.pending_work(cycle) if is_staff(current_user) else [])
+
+
+@bp.route("/<int:cycle_id>/advance", methods=["POST"])
+@login_required
+def advance(cycle_id: int):
+    cycle = get_cycle_or_404(cycle_id)
+    require("cycle.advance", cycle)
+    try:
+        phase_ops.advance(cycle, actor=current_user)
+    except ValidationFailed as err:
+        db.session.rollback()
+        flash(err.first_message, "error")
+        return redirect(url_for("cycles.show", cycle_id=cycle_id))
+    db.session.commit()
+    flash(_("%(name)s is now in: %(phase)s.", name=cycle.name, phase=phase_ops.current_label(cycle)), "success")
+    return redirect(url_for("cycles.show", cycle_id=cycle.id))
 
 
 @bp.route("/<int:cycle_id>/edit", methods=["GET", "POST"])
@@ -77,11 +99,14 @@ def show(cycle_id: int):
 def edit(cycle_id: int):
     cycle = get_cycle_or_404(cycle_id)
     require("cycle.manage", cycle)
-    form = CycleForm(obj=cycle)
+    form = EditCycleForm(obj=cycle)
     form.cities.choices = city_choices()
     form.rubric_version.choices = _rubric_choices()
     if request.method == "GET":
         form.cities.data = [c.slug for c in cycle.cities]
+        for key, _label, start, due in form.phase_fields():
+            dates = cycle.phase_dates(key)
+            start.data, due.data = (dates.starts_on, dates.due_on) if dates else (None, None)
     if form.validate_on_submit():
         try:
             ops.update_cycle(cycle, _form_data(form))
@@ -93,3 +118,4 @@ def edit(cycle_id: int):
             flash(_("Changes to %(name)s saved.", name=cycle.name), "success")
             return redirect(url_for("cycles.show", cycle_id=cycle.id))
     return render_template("cycles/form.html", form=form, cycle=cycle), (400 if form.errors else 200)
+from . import views_board  # noqa: F401  (the tracking board's routes)

@@ -1,7 +1,7 @@
 """Demo self-assessments: only once the demo cycles are pinned to a rubric version (``rubrics load`` runs first).
 
-In the cycle in progress the cities take turns: one not started, one half done, one submitted; in a closed
-cycle every city has submitted. Levels are fixed per city and criterion (so a reload changes nothing) and the
+In the cycle in progress (in its peer review phase) most cities have submitted, three are half done and late,
+one has not answered anything yet; in a closed cycle every city has submitted. Levels are fixed per city and criterion (so a reload changes nothing) and the
 earlier cycle's level is never above the current one: the demo shows cities progressing. Justifications are
 short notes of the kind a safety unit writes, in the city's language.
 """
@@ -105,12 +105,16 @@ def _answer(city, criterion: dict, level: int, lang: str) -> dict:
 def _fill(assessment, city, criteria: list[dict], how_many: int, earlier: bool, actor) -> None:
     from ..assessments import operations as ops
     lang = _language(city)
-    for criterion in criteria[:how_many]:
+    items = ops.city_evidence(assessment)
+    for n, criterion in enumerate(criteria[:how_many]):
         level = _number(city.slug, criterion["id"]) % 5
         if earlier:
             level = max(0, level - _number("earlier", city.slug, criterion["id"]) % 2)
-        ops.save_answer(assessment, criterion["id"], _answer(city, criterion, level, lang), None, actor=actor,
-                        source="form")
+        values = _answer(city, criterion, level, lang)
+        if items and level >= 2 and n % 4 == 0:  # the evidence behind some answers: one or two of its items
+            first = _number(city.slug, criterion["id"], "evidence") % len(items)
+            values["evidence_ids"] = sorted({items[first].id, items[(first + 1) % len(items)].id})
+        ops.save_answer(assessment, criterion["id"], values, None, actor=actor, source="form")
 
 
 def seed_assessments(cycles=None) -> dict:
@@ -135,11 +139,11 @@ def seed_assessments(cycles=None) -> dict:
             if cycle.state == "closed":
                 _fill(assessment, city, criteria, len(criteria), True, actor)
                 ops.submit(assessment, actor=actor)
-            elif position % 3 == 1:  # half done
+            elif position % 4 == 1:  # half done, and late: the cycle is in its peer review phase
                 _fill(assessment, city, criteria, len(criteria) // 2, False, actor)
-            elif position % 3 == 2:  # submitted
+            elif position != 0:  # submitted
                 _fill(assessment, city, criteria, len(criteria), False, actor)
                 ops.submit(assessment, actor=actor)
-            # position % 3 == 0: started, nothing answered yet
+            # position 0: started, nothing answered yet
     db.session.flush()
     return {"assessments": made}

@@ -8,6 +8,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
 from ..cities.models import POPULATION_BANDS, REGIONS
+from ..notifications.operations import unread_count
 from ..permissions import can
 from ..users.models import CITY_ROLES, NETWORK_ROLES
 
@@ -18,7 +19,8 @@ def navigation() -> list[dict]:
     # The network's staff get one "Network" entry for cities, people and the audit log (its page links them),
     # so that the menu stays on one row; everyone else sees the cities directly.
     network = can(current_user, "network.view")
-    entries = [("main.home", _("Home"), "home.view", ()), ("cycles.index", _("Cycles"), "cycle.list", ()),
+    # The service's name in the header is the link home (as on GOV.UK services): the menu starts with the work.
+    entries = [("cycles.index", _("Cycles"), "cycle.list", ()),
                ("evidence.index", _("Evidence"), "evidence.list", ()),
                ("coding.codes", _("Codebook"), "code.list", ()),
                ("coding.samples_index", _("Double coding"), "sample.view", ())]
@@ -52,4 +54,5 @@ def inject_layout() -> dict:
         "region_label": lambda v: dict(REGIONS).get(v, v),
         "band_label": lambda v: dict(POPULATION_BANDS).get(v, v),
         "role_label": lambda v: dict(NETWORK_ROLES + CITY_ROLES).get(v, v),
+        "unread_notifications": lambda: unread_count(current_user),
     }

@@ -166,7 +166,11 @@ def test_create_cycle_with_cities_and_bad_dates(client, staff, make_city):
     r = client.post(f"/cycles/{cycle.id}/edit", data=dict(good, state="open", cities=["alpha", "beta"]))
     assert r.status_code == 302
     db.session.refresh(cycle)
-    assert cycle.state == "open" and len(cycle.cities) == 2
+    # the edit form changes dates and cities; the state moves only through "Move to the next phase"
+    assert cycle.state == "draft" and len(cycle.cities) == 2
+    r = client.post(f"/cycles/{cycle.id}/advance")
+    db.session.refresh(cycle)
+    assert r.status_code == 302 and cycle.state == "draft"  # no rubric version yet: it cannot open
     entry = db.session.execute(db.select(AuditEntry).filter_by(action="cycle.update")).scalar_one()
     assert entry.before["cities"] == ["alpha"] and entry.after["cities"] == ["alpha", "beta"]
 

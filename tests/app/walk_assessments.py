@@ -26,6 +26,7 @@ EXPECTED = {
     "api.update_answer": ("PATCH", S(401, 428, 404, 404, 403, 403), {"level": 1}),  # no If-Match
     "api.submit_assessment": ("POST", S(401, 422, 404, 404, 403, 403)),
     "api.reopen_assessment": ("POST", S(401, 403, 404, 404, 422, 422)),  # no reason given
+    "api.start_assessment": ("POST", S(401, 422, 422, 422, 422, 422)),  # no city given
 }
 
 
