@@ -90,8 +90,15 @@ def expected_table() -> dict:
     return table
 
 
+def _owner(endpoint: str | None):
+    """The domain module whose table holds ``endpoint`` (None for the base table, or when not walking a route)."""
+    if endpoint is None:
+        return None
+    return next((m for m in DOMAINS if endpoint in m.EXPECTED), None)
+
+
 @pytest.fixture
-def world(app, make_city, make_user, api_token):
+def world(request, app, make_city, make_user, api_token):
     """Two cities; a member of A; a coordinator of B; network staff; an open cycle with both cities."""
     from peer_review.cycles.models import Cycle
     from peer_review.extensions import db
@@ -118,14 +125,23 @@ def world(app, make_city, make_user, api_token):
         "membership_id": users["member"].memberships[0].id, "token_id": member_token.id,
         "token": "not-a-valid-token", "filename": "css/app.css",
     }
-    params.update(_extra_params(db, city_a, users, cycle))
+    # Only the objects the walked route's own domain needs (each domain's hook makes its own world); building
+    # every domain's for each of the 1,100 cases made the walk take minutes. A domain lists in ``WORLD_NEEDS``
+    # the other domains its routes' expectations rest on.
+    endpoint = getattr(getattr(request.node, "callspec", None), "params", {}).get("endpoint")
+    owner = _owner(endpoint)
+    only = None if owner is None and endpoint is None else (
+        [] if owner is None else [owner] + [m for m in DOMAINS if m.__name__.rsplit(".", 1)[-1]
+                                            in getattr(owner, "WORLD_NEEDS", ())])
+    params.update(_extra_params(db, city_a, users, cycle, only))
     return {"users": users, "headers": headers, "params": params, "city_a": city_a, "cycle": cycle}
 
 
-def _extra_params(db, city_a, users, cycle) -> dict:
-    """Objects for routes added by later domains (evidence, coding, ...), made by their ``world`` hooks."""
+def _extra_params(db, city_a, users, cycle, only=None) -> dict:
+    """Objects for routes added by later domains (evidence, coding, ...), made by their ``world`` hooks (all of
+    them, or only those in ``only``)."""
     out = {}
-    for module in DOMAINS:
+    for module in (DOMAINS if only is None else only):
         if hasattr(module, "world"):
             out.update(module.world(db, city_a, users, cycle))
     return out

@@ -137,7 +137,8 @@ def world(db, city_a, users, cycle) -> dict:
     db.session.commit()
     return {"review_id": review_b.id, "strength_id": strength.id, "recommendation_id": rec_b.id,
             "review_cycle_id": own.id, "city_slug": city_a.slug, "assignment_id": by_b.id,
-            "response_id": response.id, "rec_id": review_c.recommendations[0].id}
+            "response_id": response.id, "rec_id": review_c.recommendations[0].id,
+            "section_id": "governance", "criterion_id": "gov.1"}
 
 
 @pytest.fixture
