@@ -270,7 +270,8 @@ def seed_reviews() -> dict:
         current.reviewers_per_city = 2
         if current.state == "open":
             current.phase = "peer_review"
-        assignment_ops.propose(current, seed=2026)
+        current.assignment_seed = 2026
+        assignment_ops.propose(current)
         published = assignment_ops.publish(current)
         made["assignments"] += len(published)
         criteria = content.criteria(current.rubric_version)
