@@ -19,8 +19,15 @@ from ..assignments.models import PUBLISHED, Assignment
 from ..cycles import phases as phase_ops
 from ..cycles.models import PHASE_KEYS, Cycle
 from ..extensions import db
-from ..reviews.models import (CityResponse, Recommendation, RecommendationResponse, Review, ReviewAnswer,
-                              ReviewAnswerRevision, Strength)
+from ..reviews.models import (
+    CityResponse,
+    Recommendation,
+    RecommendationResponse,
+    Review,
+    ReviewAnswer,
+    ReviewAnswerRevision,
+    Strength,
+)
 from ..rubrics import content
 from ..users.models import User
 from ..utils import utcnow
@@ -114,6 +121,13 @@ ACTIONS = {
     "fr": ("L'inscrire au projet de budget de l'an prochain présenté au conseil", "Responsable de la cellule "
                                                                                   "sécurité"),
 }
+
+
+PARTIAL = {"en": "Only part of it fits our current mandate.", "es": "Solo una parte cabe en nuestro mandato actual.",
+           "fr": "Seule une partie relève de notre mandat actuel."}
+DECLINE = {"en": "This lies with the regional government, not the city; we have passed it on to them.",
+           "es": "Esto corresponde al gobierno regional, no a la ciudad; se lo hemos trasladado.",
+           "fr": "Cela relève de la région, pas de la ville ; nous le lui avons transmis."}
 
 
 def _number(*parts: str) -> int:
@@ -222,9 +236,7 @@ def _respond(cycle, city, reviews) -> None:
                         "decline": "dropped"}[decision]
             db.session.add(RecommendationResponse(
                 city_response=response, recommendation=rec, decision=decision,
-                comment="" if decision == "accept" else {
-                    "en": "Only part of it fits our current mandate.", "es": "Solo una parte cabe en nuestro "
-                    "mandato actual.", "fr": "Seule une partie relève de notre mandat actuel."}[lang],
+                comment={"accept": {}, "partial": PARTIAL, "decline": DECLINE}[decision].get(lang, ""),
                 action=action if decision != "decline" else "", action_owner=owner if decision != "decline" else "",
                 action_due=due if decision != "decline" else None, progress=progress,
                 progress_note={"done": {"en": "Approved in the 2026 budget.", "es": "Aprobado en el presupuesto "

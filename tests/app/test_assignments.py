@@ -70,7 +70,7 @@ def test_hand_edits_are_kept_on_re_runs_and_checked_against_the_rules(network):
     removed_pair = (removed.reviewer_city.slug, removed.reviewed_city.slug)
     ops.remove(removed)
     # a same-region pair added by hand: allowed (a preference, not a rule), kept on every re-run
-    row, warnings = ops.add(cycle, cities[1], cities[0])
+    row, _warnings = ops.add(cycle, cities[1], cities[0])
     assert row.source == "manual"
     for seed in (1, 2, 3):
         ops.propose(cycle, seed=seed)
@@ -93,7 +93,7 @@ def test_a_declared_conflict_is_never_assigned_even_by_hand(network):
 
 
 def test_a_conflict_declared_after_a_proposal_takes_the_pair_out(network):
-    cycle, cities = network["cycle"], network["cities"]
+    cycle = network["cycle"]
     ops.propose(cycle)
     a = ops.rows(cycle)[0]
     conflict_ops.declare(a.reviewer_city, a.reviewed_city, "The reviewer's mayor chairs the other's board")
@@ -121,7 +121,7 @@ def test_publishing_gives_reviewers_access_only_once_the_city_submits_and_remova
     from peer_review.assessments import operations as assessment_ops
     from peer_review.assessments.models import Assessment
     from peer_review.permissions import forget_cached_rights, reviewing_city_ids
-    cycle, cities = network["cycle"], network["cities"]
+    cycle = network["cycle"]
     ops.propose(cycle)
     ops.publish(cycle, actor=network["staff"])
     db.session.commit()
@@ -149,7 +149,7 @@ def test_publishing_is_refused_while_a_pair_breaks_a_hard_rule(network):
     ops.publish(cycle)
     # a conflict declared after publishing: the published pair stays (the page flags it) …
     conflict_ops.declare(a.reviewer_city, a.reviewed_city, "New funding tie")
-    extra, _w = ops.add(cycle, cities[6], cities[5]) if (cities[6].id, cities[5].id) != a_pair else \
+    _extra, _w = ops.add(cycle, cities[6], cities[5]) if (cities[6].id, cities[5].id) != a_pair else \
         ops.add(cycle, cities[5], cities[6])
     with pytest.raises(ValidationFailed, match="conflict of interest"):
         ops.publish(cycle)
@@ -225,7 +225,7 @@ def test_the_api_proposes_edits_and_publishes(client, network, api_token):
     answer = client.post(f"/api/v1/cycles/{cycle.id}/assignments",
                          json={"reviewer": first["reviewer"], "reviewed": first["reviewed"]}, headers=headers)
     assert answer.status_code == 201 and answer.get_json()["source"] == "manual"
-    answer = client.post(f"/api/v1/conflicts", json={"city": "c5", "other": "c6", "reason": "Twinned"},
+    answer = client.post("/api/v1/conflicts", json={"city": "c5", "other": "c6", "reason": "Twinned"},
                          headers=headers)
     assert answer.status_code == 201
     assert client.post(f"/api/v1/cycles/{cycle.id}/assignments/publish", headers=headers).status_code == 200
