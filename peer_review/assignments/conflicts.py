@@ -56,8 +56,8 @@ def declare(city: City, other: City, reason: str, *, on_behalf_of: City | None =
 def _flag_assignments(conflict: Conflict) -> None:
     """A new conflict turns any proposed pair between the two cities into a removed one (hard rule); a published
     one stays until the secretariat removes it, and the assignment page shows it as breaking the rule."""
-    from .models import PROPOSED, REMOVED, Assignment
     from ..utils import utcnow
+    from .models import PROPOSED, REMOVED, Assignment
     rows = db.session.execute(db.select(Assignment).filter(
         Assignment.state == PROPOSED,
         ((Assignment.reviewer_city_id == conflict.city_a_id) & (Assignment.reviewed_city_id == conflict.city_b_id))

@@ -1,8 +1,6 @@
 """A cycle's phases: dates, moving forward one step at a time (never back), closed cycles read-only."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from peer_review.cycles import phases

@@ -2,10 +2,10 @@
 test_permissions_walk). City B's coordinator is one of the two cities of the world's conflict (B and Delta), so
 they see it but may not withdraw it; city A's member does not see it (404). Only the secretariat and admins
 move a cycle, propose, edit and publish assignments."""
-from tests.app.test_permissions_walk import API_ALL, S, SIGNED_IN, STAFF_ONLY
+from tests.app.test_permissions_walk import API_ALL, SIGNED_IN, STAFF_ONLY, S
 
 STAFF_POST = S(302, 403, 403, 403, 302, 302)
-STAFF_API = lambda ok: S(401, 403, 403, 403, ok, ok)  # noqa: E731
+STAFF_API = lambda ok: S(401, 403, 403, 403, ok, ok)
 
 EXPECTED = {
     "cycles.advance": ("POST", STAFF_POST),
