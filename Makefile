@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 BERTOPIC := bertopic==0.17.4
 
-.PHONY: translations demo test test-sqlite test-postgres install db secret assets bench clean browser-deps
+.PHONY: translations demo test test-sqlite test-postgres install db secret assets bench clean browser-deps serve-production
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test-sqlite: install
 test-postgres: install
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -m "not browser" --ignore=tests/nlp --ignore=tests/unit
 
+# Production mode in the foreground: gunicorn, RQ workers, migrations, JSON logs (see README, "Production").
+# Needs DATABASE_URL (PostgreSQL), REDIS_URL and SECRET_KEY in the environment; Ctrl+C stops everything.
+serve-production: install
+	scripts/serve-production.sh --foreground
+
 # Headless Chromium from Debian's packages for the browser tests (never a downloaded browser).
 browser-deps:
 	@test -x /usr/bin/chromium || { \
@@ -63,7 +68,21 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o peer_review/translations/messages.pot .
 
 bench: install
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do [ "$$b" = bench/bench_load.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "(the load test needs PostgreSQL and Redis and takes minutes: make bench-load)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Production mode end to end: a throwaway PostgreSQL and Redis, the demo network, scripts/serve-production.sh
+# (3 gunicorn workers, 2 RQ workers), then the checks in tests/production/check_production.py.
+.PHONY: production-check bench-load
+production-check: install
+	scripts/production-checks.sh
+
+# Load test with locust: SQLite + thread worker, then PostgreSQL + gunicorn + RQ, side by side.
+# USERS, SPAWN_RATE and DURATION (seconds) override the defaults (50 users, 10 per second, 60 s each); locust is installed
+# into the virtualenv on first use (it is not a dependency of the app).
+bench-load: install
+	@test -x $(BIN)/locust || $(BIN)/python -m pip install -q ".[bench]"
+	$(BIN)/python bench/bench_load.py --users $(or $(USERS),50) --spawn-rate $(or $(SPAWN_RATE),10) --time $(or $(DURATION),60)

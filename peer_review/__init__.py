@@ -8,6 +8,8 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from . import config as config_module
+from .logging_setup import configure_logging
+from .static_assets import register_static_versioning
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,10 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     _load_config(app, test_config)
+    configure_logging(app)
     register_input_limits(app)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_templates(app)
+    register_static_versioning(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_jobs(app)

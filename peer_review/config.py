@@ -23,7 +23,16 @@ ENV_KEYS = (
     "TEXT_EXTRACTION_MAX_PAGES",
     "JOBS_BACKEND",
     "REDIS_URL",
+    "JOBS_TIMEOUT",
+    "JOBS_RQ_GRACE_SECONDS",
+    "JOBS_RQ_HEARTBEAT_SECONDS",
+    "JOBS_RQ_MAINTENANCE_SECONDS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "STATIC_MAX_AGE",
 )
+INT_KEYS = ("MAIL_PORT", "UPLOAD_MAX_BYTES", "TEXT_EXTRACTION_MAX_PAGES", "JOBS_TIMEOUT", "STATIC_MAX_AGE",
+            "JOBS_RQ_GRACE_SECONDS", "JOBS_RQ_HEARTBEAT_SECONDS", "JOBS_RQ_MAINTENANCE_SECONDS")
 
 
 class Defaults:
@@ -79,6 +88,18 @@ class Defaults:
     # `flask --app wsgi jobs work`; "rq" sends them to RQ workers on Redis (REDIS_URL) for several workers.
     JOBS_BACKEND = "thread"
     REDIS_URL = "redis://localhost:6379/0"
+    JOBS_TIMEOUT = 3600  # RQ kills a job's work horse after this many seconds (the row is then settled)
+    JOBS_STALE_MINUTES = 60  # thread/worker backends: a row running this long at start-up was left by a dead process
+    JOBS_RQ_GRACE_SECONDS = 60  # RQ: a row must be this old before a recovery sweep looks at it
+    JOBS_RQ_HEARTBEAT_SECONDS = 120  # RQ: a worker silent this long is dead (a busy worker beats every 30 s)
+    JOBS_RQ_MAINTENANCE_SECONDS = 60  # RQ: how often an idle worker sweeps for jobs a dead worker left
+
+    # Logs: "plain" lines, or "json" (one object per line on stdout; scripts/serve-production.sh sets it).
+    LOG_FORMAT = "plain"
+    LOG_LEVEL = "INFO"
+
+    # Static files requested with their content hash (?v=, added by url_for) are cached this long (one year).
+    STATIC_MAX_AGE = 365 * 24 * 3600
 
 
 def from_environment() -> dict:
@@ -87,13 +108,17 @@ def from_environment() -> dict:
     for key in ENV_KEYS:
         if key in os.environ:
             value: object = os.environ[key]
-            if key in ("MAIL_PORT", "UPLOAD_MAX_BYTES", "TEXT_EXTRACTION_MAX_PAGES"):
+            if key in INT_KEYS:
                 value = int(value)  # type: ignore[arg-type]
             elif key == "TEXT_EXTRACTION_TIMEOUT":
                 value = float(value)  # type: ignore[arg-type]
             elif key in ("MAIL_USE_TLS", "FORCE_HTTPS"):
                 value = str(value).lower() in ("1", "true", "yes", "on")
             out[key] = value
+    # Production (JOBS_BACKEND=rq): Flask-Limiter counts live in the same Redis, so that every gunicorn worker
+    # sees the same sign-in attempts, unless RATELIMIT_STORAGE_URI says otherwise.
+    if out.get("JOBS_BACKEND") == "rq" and "RATELIMIT_STORAGE_URI" not in out:
+        out["RATELIMIT_STORAGE_URI"] = out.get("REDIS_URL") or Defaults.REDIS_URL
     return out
 
 

@@ -21,3 +21,16 @@ def work(once, interval):
         if once:
             break
         time.sleep(interval)
+
+
+@jobs_cli.command("rq-worker")
+@click.option("--burst", is_flag=True, help="Run what is queued in Redis, then stop.")
+@click.option("--name", default=None, help="Worker name (default: RQ's own).")
+def rq_worker(burst, name):
+    """Run an RQ worker on REDIS_URL (JOBS_BACKEND=rq); start several processes for several workers."""
+    from flask import current_app
+
+    from .worker import rq_work
+    if current_app.config.get("JOBS_BACKEND") != "rq":
+        raise click.UsageError("JOBS_BACKEND is not 'rq': jobs are not sent to Redis, this worker would idle.")
+    rq_work(burst=burst, name=name)

@@ -28,6 +28,7 @@ EXPECTED = {
     "main.accessibility": ("GET", ALL(200)),
     "main.network": ("GET", STAFF_ONLY),
     "main.health": ("GET", ALL(200)),
+    "main.healthz": ("GET", ALL(200)),
     "main.set_language": ("POST", ALL(302)),
     "auth.login": ("GET", S(200, 302, 302, 302, 302, 302)),
     "auth.logout": ("POST", ALL(302)),
