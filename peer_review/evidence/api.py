@@ -48,6 +48,8 @@ def list_evidence():
     stmt = ops.visible_items(current_user, city=city, cycle=cycle, type=args.get("type"),
                              language=args.get("language"), q=args.get("q"), coded=args.get("coded"))
     keep = {k: v for k, v in args.items() if k not in ("page", "per_page")}
+    from sqlalchemy.orm import selectinload  # each item lists its attachments: one query for the page, not one each
+    stmt = stmt.options(selectinload(ops.EvidenceItem.attachments))
     return paginated(stmt, EvidenceOutSchema(), "api.list_evidence", **keep)
 
 
