@@ -29,7 +29,8 @@ def test_a_cycle_moves_through_every_phase_in_order_then_closes(draft):
     with pytest.raises(ValidationFailed):
         phases.advance(cycle)
     from peer_review.audit.models import AuditEntry
-    entries = db.session.execute(db.select(AuditEntry).filter_by(action="cycle.advance")).scalars().all()
+    entries = db.session.execute(db.select(AuditEntry).filter_by(action="cycle.advance")
+               .order_by(AuditEntry.id)).scalars().all()
     assert len(entries) == 6 and entries[0].after["phase"] == "self_assessment"
 
 
