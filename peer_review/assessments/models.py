@@ -31,7 +31,8 @@ class Assessment(db.Model):
 
     city = relationship("City", lazy="joined")
     cycle = relationship("Cycle", lazy="joined")
-    rubric_version = relationship("RubricVersion", lazy="joined")
+    # Loaded when asked (once per session): joined onto every row, it decoded the whole rubric JSON per row.
+    rubric_version = relationship("RubricVersion", lazy="select")
     submitted_by = relationship("User")
     answers = relationship("Answer", back_populates="assessment", cascade="all, delete-orphan",
                            order_by="Answer.id")

@@ -75,7 +75,8 @@ class Cycle(db.Model):
     phases = relationship("CyclePhase", back_populates="cycle", cascade="all, delete-orphan",
                           order_by="CyclePhase.position", lazy="selectin")
     cities = relationship("City", secondary=cycle_cities, lazy="selectin", order_by="City.name")
-    rubric_version = relationship("RubricVersion", lazy="joined")
+    # Loaded when asked (once per session): joined onto every row, it decoded the whole rubric JSON per row.
+    rubric_version = relationship("RubricVersion", lazy="select")
 
     @property
     def closed(self) -> bool:
