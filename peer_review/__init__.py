@@ -193,6 +193,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp)
     from .notifications.views import bp as notifications_bp
     app.register_blueprint(notifications_bp)
+    from .indicators import (  # noqa: F401  (routes on the indicators blueprint)
+        views as indicator_views, views_network, views_numeric, views_peergroups, views_trials)
+    from .indicators.blueprint import bp as indicators_bp
+    app.register_blueprint(indicators_bp)
     load_endpoints()
     app.register_blueprint(api_bp)
 

@@ -15,3 +15,5 @@ from .assignments.models import Assignment, Conflict  # noqa: F401,E402
 from .reviews.models import (  # noqa: F401,E402
     CityResponse, Recommendation, RecommendationResponse, Review, ReviewAnswer, ReviewAnswerRevision, Strength)
 from .notifications.models import Notification, ReminderLog  # noqa: F401,E402
+from .indicators.models import (  # noqa: F401,E402
+    FieldTrialRating, IndicatorSet, IndicatorValue, LocalIndicator, NumericEntry, NumericEntryRevision, PeerGrouping)

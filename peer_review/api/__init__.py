@@ -17,6 +17,10 @@ ENDPOINT_MODULES = [
     "peer_review.assignments.api",
     "peer_review.reviews.api",
     "peer_review.reviews.api_responses",
+    "peer_review.indicators.api",
+    "peer_review.indicators.api_numeric",
+    "peer_review.indicators.api_trials",
+    "peer_review.indicators.api_peergroups",
     "peer_review.api.openapi",
 ]
 

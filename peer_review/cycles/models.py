@@ -56,6 +56,8 @@ class Cycle(db.Model):
     state: Mapped[str] = mapped_column(db.String(20), default=DRAFT)
     # The rubric version the cycle's self-assessments are filled in with; frozen once the cycle uses it.
     rubric_version_id: Mapped[int | None] = mapped_column(db.ForeignKey("rubric_versions.id", ondelete="RESTRICT"))
+    # The indicator definitions its values are computed with; pinned when first computed.
+    indicator_set_id: Mapped[int | None] = mapped_column(db.ForeignKey("indicator_sets.id", ondelete="RESTRICT"))
     # While open: which phase (PHASE_KEYS); None for drafts and closed cycles.
     phase: Mapped[str | None] = mapped_column(db.String(20))
     # Peer assignment settings (the solver's switches); load_overrides maps a city id (as text) to the most
@@ -77,6 +79,7 @@ class Cycle(db.Model):
     cities = relationship("City", secondary=cycle_cities, lazy="selectin", order_by="City.name")
     # Loaded when asked (once per session): joined onto every row, it decoded the whole rubric JSON per row.
     rubric_version = relationship("RubricVersion", lazy="select")
+    indicator_set = relationship("IndicatorSet", lazy="select")
 
     @property
     def closed(self) -> bool:

@@ -8,9 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager, lazyload, selectinload
 
 from ..assessments import operations as assessment_ops
 from ..assessments import rubric
+from ..assessments.models import Assessment
 from ..assignments.models import PUBLISHED, Assignment
 from ..cities.models import City
 from ..cycles.models import Cycle
@@ -66,37 +68,72 @@ def locked_message(review: Review) -> str | None:
 
 # --- Lists -----------------------------------------------------------------------------------------------
 
+def _reviews_by_assignment(assignments: list[Assignment]) -> dict[int, Review]:
+    """The reviews of these assignments, in one query, with their answers (for progress)."""
+    ids = [a.id for a in assignments]
+    if not ids:
+        return {}
+    reviews = db.session.execute(
+        db.select(Review).filter(Review.assignment_id.in_(ids))
+        .options(lazyload(Review.cycle), lazyload(Review.assignment), selectinload(Review.answers))).scalars().all()
+    return {r.assignment_id: r for r in reviews}
+
+
+def _reviewed_assessments(assignments: list[Assignment]) -> dict[tuple[int, int], Assessment]:
+    """The reviewed cities' self-assessments for these assignments, keyed (city id, cycle id), in one query,
+    with their answers (the review's progress reads the city's not-applicable marks)."""
+    pairs = {(a.reviewed_city_id, a.cycle_id) for a in assignments}
+    if not pairs:
+        return {}
+    found = db.session.execute(
+        db.select(Assessment).filter(Assessment.city_id.in_({p[0] for p in pairs}),
+                                     Assessment.cycle_id.in_({p[1] for p in pairs}))
+        .options(lazyload(Assessment.cycle), selectinload(Assessment.answers))).scalars().all()
+    return {(a.city_id, a.cycle_id): a for a in found if (a.city_id, a.cycle_id) in pairs}
+
+
+def _assignment_rows(assignments: list[Assignment]) -> list[tuple]:
+    """(assignment, review, waiting, progress) for each assignment, without a query per row."""
+    reviews = _reviews_by_assignment(assignments)
+    assessments = _reviewed_assessments(assignments)
+    rows = []
+    for assignment in assignments:
+        review = reviews.get(assignment.id)
+        assessment = assessments.get((assignment.reviewed_city_id, assignment.cycle_id))
+        waiting = assessment is None or assessment.state != "submitted"
+        rows.append((assignment, review, waiting, ops.progress(review)[""] if review is not None else None))
+    return rows
+
+
 def _writing_rows(own: set[int]) -> list[dict]:
     if not own:
         return []
     assignments = db.session.execute(
         db.select(Assignment).join(Cycle, Cycle.id == Assignment.cycle_id)
         .filter(Assignment.reviewer_city_id.in_(own), Assignment.state == PUBLISHED, Cycle.state != "draft")
+        .options(contains_eager(Assignment.cycle))
         .order_by(Cycle.starts_on.desc(), Assignment.id)).scalars().all()
     rows = []
-    for assignment in assignments:
-        review = ops.find(assignment)
-        assessment = ops.reviewed_assessment(assignment)
-        row = {"assignment": assignment, "cycle": assignment.cycle, "review": review,
-               "due": assignment.cycle.phase_dates("peer_review"),
-               "waiting": assessment is None or assessment.state != "submitted", "progress": None}
-        if review is not None:
-            row["progress"] = ops.progress(review)[""]
-        rows.append(row)
+    for assignment, review, waiting, progress in _assignment_rows(assignments):
+        rows.append({"assignment": assignment, "cycle": assignment.cycle, "review": review,
+                     "due": assignment.cycle.phase_dates("peer_review"), "waiting": waiting, "progress": progress})
     return rows
 
 
 def _received_rows(own: set[int]) -> list[dict]:
     if not own:
         return []
-    reviews = db.session.execute(
-        db.select(Review).join(Cycle, Cycle.id == Review.cycle_id).join(Assignment, Assignment.id == Review.assignment_id)
-        .filter(Review.reviewed_city_id.in_(own), Assignment.state == PUBLISHED)
-        .order_by(Cycle.starts_on.desc(), Review.id)).scalars().all()
     assignments = db.session.execute(
         db.select(Assignment).join(Cycle, Cycle.id == Assignment.cycle_id)
         .filter(Assignment.reviewed_city_id.in_(own), Assignment.state == PUBLISHED, Cycle.state != "draft")
+        .options(contains_eager(Assignment.cycle))
         .order_by(Cycle.starts_on.desc())).scalars().all()
+    # The cycles are in the session already (above): the reviews find theirs there instead of joining it again.
+    reviews = db.session.execute(
+        db.select(Review).join(Cycle, Cycle.id == Review.cycle_id).join(Assignment, Assignment.id == Review.assignment_id)
+        .filter(Review.reviewed_city_id.in_(own), Assignment.state == PUBLISHED)
+        .options(lazyload(Review.cycle), lazyload(Review.assignment))
+        .order_by(Cycle.starts_on.desc(), Review.id)).scalars().all()
     groups: dict[tuple, dict] = {}
     for assignment in assignments:
         key = (assignment.cycle_id, assignment.reviewed_city_id)
@@ -154,16 +191,14 @@ def cycle_list(review_cycle_id: int):
     cycle = db.get_or_404(Cycle, review_cycle_id)
     require("cycle.board", cycle)
     assignments = db.session.execute(db.select(Assignment).filter_by(cycle_id=cycle.id, state=PUBLISHED)
+                                     .options(lazyload(Assignment.cycle))
                                      .order_by(Assignment.reviewed_city_id, Assignment.id)).scalars().all()
     by_city: dict[int, dict] = {}
-    for assignment in assignments:
+    for assignment, review, waiting, progress in _assignment_rows(assignments):
         group = by_city.setdefault(assignment.reviewed_city_id, {"city": assignment.reviewed_city, "rows": [],
                                                                  "releasable": 0})
-        review = ops.find(assignment)
-        assessment = ops.reviewed_assessment(assignment)
-        group["rows"].append({"assignment": assignment, "review": review,
-                              "waiting": assessment is None or assessment.state != "submitted",
-                              "progress": ops.progress(review)[""] if review else None})
+        group["rows"].append({"assignment": assignment, "review": review, "waiting": waiting,
+                              "progress": progress})
         if review is not None and review.locked and not review.released:
             group["releasable"] += 1
     groups = sorted(by_city.values(), key=lambda g: g["city"].name)

@@ -394,9 +394,10 @@ def version_key(version: str) -> tuple:
 
 def rubric_files(root) -> list[Path]:
     """The rubric files under ``root`` (``rubrics/``): ``*/*.yaml`` without work files (named ``part...`` or
-    ``_...``); ``rubrics/codebook.yaml`` is at the top, not in a rubric's folder, so it is never one."""
+    ``_...``); ``rubrics/codebook.yaml`` is at the top, not in a rubric's folder, so it is never one, and
+    ``rubrics/indicators/`` holds the indicator definitions."""
     root = Path(root)
-    return sorted(p for p in root.glob("*/*.yaml") if not is_work_file(p))
+    return sorted(p for p in root.glob("*/*.yaml") if not is_work_file(p) and p.parent.name != "indicators")
 
 
 def is_work_file(path) -> bool:

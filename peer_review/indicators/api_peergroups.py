@@ -1,0 +1,2 @@
+"""(being written)"""
+from ..api import bp  # noqa: F401
