@@ -11,3 +11,41 @@ register_rules()
 def _add_navigation(state) -> None:
     entries = state.app.extensions.setdefault("pr_nav_extra", [])
     entries.append(("indicators.index", _l("Indicators"), "indicator.menu"))
+
+
+@bp.app_template_filter("share")
+def share_filter(value) -> str:
+    """A share of items (0–1) as a whole percentage in the page's locale."""
+    from flask_babel import format_percent
+    return "" if value is None else format_percent(value, "#,##0%")
+
+
+@bp.app_template_filter("decimal1")
+def decimal1_filter(value) -> str:
+    from flask_babel import format_decimal
+    return "" if value is None else format_decimal(value, "#,##0.0")
+
+
+@bp.app_template_global("itext")
+def itext(value, locale: str = "en") -> str:
+    from .definitions import text
+    return text(value, locale)
+
+
+@bp.app_template_global("voice_name")
+def voice_name(dimension: str, value: str) -> str:
+    from ..evidence import vocab
+    table = {"gender": vocab.GENDERS, "age_group": vocab.AGE_GROUPS, "group": vocab.VULNERABLE_GROUPS,
+             "type": vocab.EVIDENCE_TYPES}.get(dimension)
+    return vocab.label(table, value) if table else value
+
+
+@bp.app_template_filter("voice_pair")
+def voice_pair(pair) -> str:
+    return voice_name(*pair)
+
+
+@bp.app_template_global("draws_on")
+def draws_on_global(definition: dict) -> str:
+    from .tables import draws_on
+    return draws_on(definition)

@@ -1,0 +1,170 @@
+"""Computed indicator values, stored per city and cycle with their method hash, and kept fresh.
+
+``refresh(cycle, city_ids)`` returns every whole-city value of the cities asked. A stored value is used while the
+data it was computed from is unchanged: each city's *data stamp* (a hash of counts, highest ids and last update
+times of its items, counted codings, assessment, released reviews, numeric entries, local indicators and the
+codebook, read in a handful of grouped queries for all cities at once) is compared with the stamp stored beside
+its values, and only cities whose stamp or method hash changed are recomputed. So caching never hides a newly
+accepted coding: the coding changes the stamp, and the next page shows it.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from ..assessments.models import Answer, Assessment
+from ..coding.models import Code, Coding
+from ..evidence.models import EvidenceItem
+from ..extensions import db
+from ..reviews.models import Review
+from ..utils import utcnow
+from . import definitions as defs
+from . import evidence_data, scores
+from .models import IndicatorValue, LocalIndicator, NumericEntry
+
+
+def kind_of(definition: dict) -> str:
+    if definition.get("codes"):
+        return "evidence"
+    if definition.get("numeric"):
+        return "numeric"
+    return "criteria"
+
+
+def _grouped(stmt) -> dict:
+    return {row[0]: tuple(str(x) for x in row[1:]) for row in db.session.execute(stmt)}
+
+
+def stamps(cycle, city_ids) -> dict[int, str]:
+    """{city: data stamp} for the cycle."""
+    ids = list(city_ids)
+    items = _grouped(db.select(EvidenceItem.city_id, func.count(EvidenceItem.id), func.max(EvidenceItem.updated_at),
+                               func.sum(EvidenceItem.version))
+                     .filter(EvidenceItem.cycle_id == cycle.id, EvidenceItem.city_id.in_(ids))
+                     .group_by(EvidenceItem.city_id))
+    codings = _grouped(db.select(EvidenceItem.city_id, func.count(Coding.id), func.max(Coding.id), func.sum(Coding.code_id))
+                       .join(Coding, Coding.item_id == EvidenceItem.id)
+                       .filter(EvidenceItem.cycle_id == cycle.id, EvidenceItem.city_id.in_(ids),
+                               Coding.sample_id.is_(None))
+                       .group_by(EvidenceItem.city_id))
+    answers = _grouped(db.select(Assessment.city_id, Assessment.state, func.count(Answer.id), func.max(Answer.updated_at),
+                                 func.sum(Answer.version))
+                       .join(Answer, Answer.assessment_id == Assessment.id, isouter=True)
+                       .filter(Assessment.cycle_id == cycle.id, Assessment.city_id.in_(ids))
+                       .group_by(Assessment.city_id, Assessment.state))
+    reviews = _grouped(db.select(Review.reviewed_city_id, func.count(Review.id), func.max(Review.released_at),
+                                 func.max(Review.updated_at))
+                       .filter(Review.cycle_id == cycle.id, Review.reviewed_city_id.in_(ids),
+                               Review.released_at.is_not(None))
+                       .group_by(Review.reviewed_city_id))
+    numbers = _grouped(db.select(NumericEntry.city_id, func.count(NumericEntry.id), func.max(NumericEntry.updated_at),
+                                 func.sum(NumericEntry.version))
+                       .filter(NumericEntry.city_id.in_(ids)).group_by(NumericEntry.city_id))
+    local = _grouped(db.select(LocalIndicator.city_id, func.count(LocalIndicator.id), func.max(LocalIndicator.updated_at))
+                     .filter(LocalIndicator.city_id.in_(ids)).group_by(LocalIndicator.city_id))
+    codebook = db.session.execute(db.select(func.count(Code.id), func.max(Code.id),
+                                            func.sum(func.coalesce(Code.parent_id, 0)))).one()
+    common = f"{cycle.rubric_version_id}|{tuple(codebook)}"
+    out = {}
+    for city in ids:
+        raw = "|".join(str(part.get(city)) for part in (items, codings, answers, reviews, numbers, local))
+        out[city] = hashlib.sha256(f"{common}|{raw}".encode()).hexdigest()[:32]
+    return out
+
+
+def _numeric_values(cycle, city_ids) -> dict:
+    try:
+        from .numeric import values_for_cycle
+    except ImportError:  # pragma: no cover - the numeric entries module is part of the package
+        return {}
+    return values_for_cycle(cycle, city_ids)
+
+
+def compute_city(cycle, version, indicator_set, city_id: int, evidence, own_levels: dict, numeric: dict,
+                 method: dict) -> list[dict]:
+    """Every whole-city value of one city: dicts with the IndicatorValue columns."""
+    out = []
+    rubric_hash = getattr(version, "content_hash", None)
+    for definition in defs.definitions_for(indicator_set, city_id):
+        kind = kind_of(definition)
+        extra = {"rubric": rubric_hash} if kind == "criteria" else {}
+        if kind == "evidence":
+            result = evidence_data.evidence_value(definition, evidence, method)
+        elif kind == "numeric":
+            entry = numeric.get((city_id, definition["id"]))
+            result = {"value": entry.value if entry else None, "low": None, "high": None, "n": 1 if entry else 0,
+                      "hits": 0, "status": "ok" if entry else "missing"}
+        else:
+            result = scores.criteria_value(definition, version, own_levels) if version is not None else \
+                {"value": None, "low": None, "high": None, "n": 0, "hits": 0, "status": "missing"}
+        out.append({"indicator_key": definition["id"], "kind": kind, "value": result["value"],
+                    "low": result["low"], "high": result["high"], "n": result["n"], "hits": result["hits"],
+                    "status": result["status"], "method_hash": defs.method_hash(definition, method, extra)})
+    return out
+
+
+def refresh(cycle, city_ids=None) -> dict[int, dict[str, IndicatorValue]]:
+    """{city: {indicator key: IndicatorValue}} for the cycle's cities (or those given), recomputing stale ones."""
+    ids = sorted(set(city_ids) if city_ids is not None else cycle.city_ids)
+    if not ids:
+        return {}
+    pinning = cycle.indicator_set_id is None
+    indicator_set = defs.set_for_cycle(cycle)
+    if pinning and indicator_set is not None:
+        db.session.commit()
+    method = defs.method_settings(indicator_set)
+    current = stamps(cycle, ids)
+    stored: dict[int, dict[str, IndicatorValue]] = defaultdict(dict)
+    for row in db.session.execute(db.select(IndicatorValue).filter(
+            IndicatorValue.cycle_id == cycle.id, IndicatorValue.city_id.in_(ids),
+            IndicatorValue.breakdown == "")).scalars():
+        stored[row.city_id][row.indicator_key] = row
+    stale = [c for c in ids if not stored.get(c) or any(r.data_stamp != current[c] for r in stored[c].values())]
+    if stale:
+        _recompute(cycle, indicator_set, method, stale, current, stored)
+    return {c: stored.get(c, {}) for c in ids}
+
+
+def _recompute(cycle, indicator_set, method, stale, current, stored) -> None:
+    version = cycle.rubric_version
+    evidence = evidence_data.load(cycle.id, stale)
+    own = scores.self_levels(cycle.id, stale) if version is not None else {}
+    numeric = _numeric_values(cycle, stale)
+    now = utcnow()
+    for city_id in stale:
+        values = compute_city(cycle, version, indicator_set, city_id, evidence.get(city_id) or
+                              evidence_data.CityEvidence(), own.get(city_id, {}), numeric, method)
+        rows = stored.setdefault(city_id, {})
+        wanted = {v["indicator_key"] for v in values}
+        for key in [k for k in rows if k not in wanted]:
+            db.session.delete(rows.pop(key))
+        for value in values:
+            row = rows.get(value["indicator_key"])
+            if row is None:
+                row = IndicatorValue(cycle_id=cycle.id, city_id=city_id, breakdown="", **value)
+                rows[value["indicator_key"]] = row
+                db.session.add(row)
+            else:
+                for name, v in value.items():
+                    setattr(row, name, v)
+            row.data_stamp = current[city_id]
+            row.computed_at = now
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Another request stored the same cells a moment ago: theirs are as fresh as ours.
+        db.session.rollback()
+        return
+    db.session.commit()
+
+
+def cycles_of_city(city) -> list:
+    """The cycles a city takes part in, oldest first."""
+    from ..cycles.models import Cycle, cycle_cities
+    return list(db.session.execute(
+        db.select(Cycle).join(cycle_cities, cycle_cities.c.cycle_id == Cycle.id)
+        .filter(cycle_cities.c.city_id == city.id).order_by(Cycle.starts_on, Cycle.id)).scalars())
