@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     _load_config(app, test_config)
     configure_logging(app)
+    from .proxy import configure_proxy; configure_proxy(app)  # noqa: E702  (X-Forwarded-* only with PROXY_FIX_X_FOR)
     register_input_limits(app)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
@@ -194,7 +195,7 @@ def register_blueprints(app: Flask) -> None:
     from .notifications.views import bp as notifications_bp
     app.register_blueprint(notifications_bp)
     from .indicators import (  # noqa: F401  (routes on the indicators blueprint)
-        views as indicator_views, views_network, views_numeric, views_peergroups, views_trials)
+        views as indicator_views, views_charts, views_network, views_numeric, views_peergroups, views_trials)
     from .indicators.blueprint import bp as indicators_bp
     app.register_blueprint(indicators_bp)
     load_endpoints()

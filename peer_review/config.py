@@ -30,9 +30,10 @@ ENV_KEYS = (
     "LOG_FORMAT",
     "LOG_LEVEL",
     "STATIC_MAX_AGE",
+    "PROXY_FIX_X_FOR",
 )
 INT_KEYS = ("MAIL_PORT", "UPLOAD_MAX_BYTES", "TEXT_EXTRACTION_MAX_PAGES", "JOBS_TIMEOUT", "STATIC_MAX_AGE",
-            "JOBS_RQ_GRACE_SECONDS", "JOBS_RQ_HEARTBEAT_SECONDS", "JOBS_RQ_MAINTENANCE_SECONDS")
+            "JOBS_RQ_GRACE_SECONDS", "JOBS_RQ_HEARTBEAT_SECONDS", "JOBS_RQ_MAINTENANCE_SECONDS", "PROXY_FIX_X_FOR")
 
 
 class Defaults:
@@ -59,6 +60,9 @@ class Defaults:
     # Rate limits: sign-in attempts per account and per address.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Counts in Redis (production): a Redis outage must not break sign-in; Flask-Limiter then counts in memory
+    # (per process) until Redis answers again. No effect with memory://, which cannot be down.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Failed sign-ins only (a success clears the account's count).
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "100 per 15 minutes"
@@ -100,6 +104,10 @@ class Defaults:
 
     # Static files requested with their content hash (?v=, added by url_for) are cached this long (one year).
     STATIC_MAX_AGE = 365 * 24 * 3600
+
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For (and -Proto, -Host, -Port); 0 ignores them
+    # (peer_review/proxy.py).
+    PROXY_FIX_X_FOR = 0
 
 
 def from_environment() -> dict:

@@ -6,9 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import lazyload, selectinload
 
 from .. import drafts
 from ..cities.models import City
+from ..cycles.board import rubric_versions_without_content
 from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence.sanitize import render_markdown
@@ -67,17 +69,27 @@ def index():
     own = member_city_ids(current_user)
     cycles = db.session.execute(db.select(Cycle).filter(Cycle.state != "draft")
                                 .order_by(Cycle.starts_on.desc())).scalars().all()
+    # The person's cities' assessments in one query (with their answers, for progress), not one per row; the
+    # cycles are in the session already.
+    found = {}
+    if own and cycles:
+        found = {(a.city_id, a.cycle_id): a for a in db.session.execute(
+            db.select(Assessment).filter(Assessment.city_id.in_(own), Assessment.cycle_id.in_([c.id for c in cycles]))
+            .options(lazyload(Assessment.cycle), selectinload(Assessment.answers))).scalars()}
+    versions = rubric_versions_without_content(  # noqa: F841  (kept while progress reads them)
+        {a.rubric_version_id for a in found.values()})
     rows = []
     for cycle in cycles:
         for city in cycle.cities:
             if city.id in own:
-                assessment = ops.find(city, cycle)
+                assessment = found.get((city.id, cycle.id))
                 rows.append({"city": city, "cycle": cycle, "assessment": assessment,
                              "progress": ops.progress(assessment)[""] if assessment else None})
     staff_cycles = [c for c in cycles if c.rubric_version_id] if can(current_user, "assessment.list") else []
     submitted = []
     if not staff_cycles and is_facilitator(current_user):  # facilitators read what cities have submitted
         submitted = db.session.execute(db.select(Assessment).filter_by(state="submitted")
+                                       .options(lazyload(Assessment.cycle))
                                        .order_by(Assessment.submitted_at.desc())).scalars().all()
     return render_template("assessments/index.html", rows=rows, staff_cycles=staff_cycles, submitted=submitted)
 

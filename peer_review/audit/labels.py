@@ -6,6 +6,16 @@ import re
 from ..i18n import lazy_gettext as _l
 
 ACTIONS = {
+    "indicator.local_create": _l("Local indicator added"),
+    "indicator.local_update": _l("Local indicator changed"),
+    "indicator.local_retire": _l("Local indicator retired"),
+    "indicator.tiers": _l("Indicators moved between tiers"),
+    "numeric.create": _l("Reported number added"),
+    "numeric.update": _l("Reported number changed"),
+    "numeric.withdraw": _l("Reported number withdrawn"),
+    "numeric.import": _l("Reported numbers imported from a spreadsheet"),
+    "peergroup.run": _l("Peer groups computed"),
+    "trial.rate": _l("Field-trial ratings saved"),
     "city.create": _l("City added"),
     "city.update": _l("City changed"),
     "city.deactivate": _l("City deactivated"),
@@ -78,6 +88,10 @@ ACTIONS = {
 }
 
 OBJECT_TYPES = {
+    "local_indicator": _l("Local indicator"),
+    "indicator_set": _l("Indicator definitions"),
+    "numeric_entry": _l("Reported number"),
+    "peer_grouping": _l("Peer groups"),
     "city": _l("City"), "user": _l("Person"), "cycle": _l("Review cycle"), "evidence": _l("Evidence"),
     "code": _l("Code"), "codebook": _l("Codebook"), "sample": _l("Double-coding sample"), "topic": _l("Topic"),
     "suggestion": _l("Code suggestion"), "project": _l("Project"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from sqlalchemy.orm import lazyload
 
 from ..evidence.tabular import neutralise_formula
 from ..extensions import db
@@ -64,6 +65,28 @@ class CycleData:
     evidence: dict = field(default_factory=dict)          # city id -> (items with a coding, items)
 
 
+def rubric_versions_without_content(ids) -> list:
+    """Put these rubric versions (and the core each extends) in the session without their ``content``.
+
+    A version's content is the whole rubric file as data (the demo's core: 320 KB of JSON), read from the database
+    and decoded whenever a version is loaded. Pages that need only its sections read them from
+    ``rubrics.content.sections``, which keeps the merge per process under the content hash; loaded this way, an
+    ``assessment.rubric_version`` or ``cycle.rubric_version`` found in the session carries the hash and no
+    content, and the content is read only if something asks for it. Keep the returned list while the page uses
+    them (the session holds its objects weakly)."""
+    from sqlalchemy.orm import defer, selectinload
+
+    from ..rubrics.models import RubricVersion
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    light = defer(RubricVersion.content)
+    return list(db.session.execute(
+        db.select(RubricVersion).filter(RubricVersion.id.in_(wanted)).options(
+            light, selectinload(RubricVersion.extends).defer(RubricVersion.content)
+            .selectinload(RubricVersion.extends).defer(RubricVersion.content))).scalars())
+
+
 def _criteria_count(version) -> int:
     if version is None:
         return 0
@@ -78,9 +101,12 @@ def gather(cycle) -> CycleData:
     from ..evidence.models import EvidenceItem
     from ..reviews.models import CityResponse, Review
 
+    versions = rubric_versions_without_content([cycle.rubric_version_id])  # noqa: F841  (kept while counting)
     data = CycleData(cycle=cycle, criteria=_criteria_count(cycle.rubric_version))
+    # The cycle is loaded already: its assessments and reviews point to it instead of joining it (and its phases
+    # and cities) again.
     data.assessments = {a.city_id: a for a in db.session.execute(
-        db.select(Assessment).filter_by(cycle_id=cycle.id)).scalars()}
+        db.select(Assessment).filter_by(cycle_id=cycle.id).options(lazyload(Assessment.cycle))).scalars()}
     if data.assessments:
         # Answer.answered in SQL: a level, or "not applicable" with a reason.
         answered = Answer.level.is_not(None) | (Answer.not_applicable.is_(True)
@@ -91,21 +117,19 @@ def gather(cycle) -> CycleData:
             .group_by(Answer.assessment_id)).all())
     data.assignments = list(db.session.execute(
         db.select(Assignment).filter_by(cycle_id=cycle.id, state=PUBLISHED).order_by(Assignment.id)).scalars())
-    reviews = list(db.session.execute(db.select(Review).filter_by(cycle_id=cycle.id)).scalars())
+    reviews = list(db.session.execute(db.select(Review).filter_by(cycle_id=cycle.id)
+                                      .options(lazyload(Review.cycle))).scalars())
     data.reviews = {r.assignment_id: r for r in reviews}
     data.released = {r.reviewed_city_id for r in reviews if r.released_at is not None
                      and r.assignment_id in {a.id for a in data.assignments}}
     data.responses = {r.city_id: r for r in db.session.execute(
         db.select(CityResponse).filter_by(cycle_id=cycle.id)).scalars()}
-    totals = dict(db.session.execute(
-        db.select(EvidenceItem.city_id, db.func.count(EvidenceItem.id)).filter(EvidenceItem.cycle_id == cycle.id)
-        .group_by(EvidenceItem.city_id)).all())
+    # Per city: items with a coding (outside double-coding samples), and items; one grouped query.
     coded_items = db.select(Coding.item_id).filter(Coding.sample_id.is_(None)).distinct().subquery()
-    coded = dict(db.session.execute(
-        db.select(EvidenceItem.city_id, db.func.count(EvidenceItem.id))
-        .join(coded_items, coded_items.c.item_id == EvidenceItem.id)
-        .filter(EvidenceItem.cycle_id == cycle.id).group_by(EvidenceItem.city_id)).all())
-    data.evidence = {city_id: (coded.get(city_id, 0), total) for city_id, total in totals.items()}
+    data.evidence = {city_id: (coded, total) for city_id, total, coded in db.session.execute(
+        db.select(EvidenceItem.city_id, db.func.count(EvidenceItem.id), db.func.count(coded_items.c.item_id))
+        .outerjoin(coded_items, coded_items.c.item_id == EvidenceItem.id)
+        .filter(EvidenceItem.cycle_id == cycle.id).group_by(EvidenceItem.city_id)).all()}
     return data
 
 

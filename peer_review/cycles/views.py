@@ -10,6 +10,7 @@ from ..pagination import paginate
 from ..permissions import is_staff, require
 from ..users.forms import city_choices
 from . import operations as ops
+from .board import rubric_versions_without_content
 from . import phases as phase_ops
 from .forms import CycleForm, EditCycleForm
 from .models import Cycle
@@ -73,6 +74,8 @@ def create():
 def show(cycle_id: int):
     cycle = get_cycle_or_404(cycle_id)
     require("cycle.view", cycle)
+    # The page names the rubric version (title, label): found in the session without its whole content.
+    versions = rubric_versions_without_content([cycle.rubric_version_id])  # noqa: F841
     return render_template("cycles/show.html", cycle=cycle, phase_ops=phase_ops,
                            next_step=phase_ops.next_step(cycle), blockers=phase_ops.blockers(cycle),
                            pending=phase_ops.pending_work(cycle) if is_staff(current_user) else [])

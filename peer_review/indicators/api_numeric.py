@@ -8,7 +8,14 @@ from marshmallow import Schema, fields
 
 from ..api import bp
 from ..api.schemas import DbInteger, PageSchema
-from ..api.util import ApiError, if_match_version, load_json, paginated, token_required, version_etag
+from ..api.util import (
+    ApiError,
+    if_match_version,
+    load_json,
+    paginated,
+    token_required,
+    version_etag,
+)
 from ..cities.models import City
 from ..extensions import db
 from ..permissions import require

@@ -171,9 +171,16 @@ def load_files(directory=None, user=None) -> tuple[list[IndicatorSet], list[str]
     return stored, []
 
 
+def set_order(version: str) -> tuple:
+    """"1.0" < "1.0+t1" (a tier decision on 1.0) < "1.0+t2" < "1.1" < "1.10"."""
+    root, _, derived = version.partition("+t")
+    return version_key(root), int(derived) if derived.isdigit() else 0
+
+
 def latest_set() -> IndicatorSet | None:
+    """The newest version: the highest number, then the latest tier decision on it."""
     rows = db.session.execute(db.select(IndicatorSet)).scalars().all()
-    return max(rows, key=lambda r: (r.loaded_at, r.id)) if rows else None
+    return max(rows, key=lambda r: (set_order(r.version), r.id)) if rows else None
 
 
 def ensure_loaded() -> IndicatorSet | None:

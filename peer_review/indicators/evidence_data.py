@@ -93,17 +93,16 @@ def split_codes(definition: dict) -> tuple[set[str], set[str]]:
 
 def classify(definition: dict, evidence: CityEvidence, items=None) -> dict[str, list[Item]]:
     """The coded items of ``items`` (default: all of the city's) sorted for one indicator: "hits" carry one of its
-    codes and none counting against it, "against" carry a code counting against it, "other" the rest."""
+    codes and none counting against it; "against" carry one of its codes *and* one counting against it (so they do
+    not count for it); "other" the rest of the coded items (the denominator's remainder)."""
     support, against = split_codes(definition)
     out = {"hits": [], "against": [], "other": []}
     for item in (evidence.items if items is None else items):
         keys = evidence.codes.get(item.id)
         if not keys:
             continue
-        if keys & against:
-            out["against"].append(item)
-        elif keys & support:
-            out["hits"].append(item)
+        if keys & support:
+            out["against" if keys & against else "hits"].append(item)
         else:
             out["other"].append(item)
     return out

@@ -14,13 +14,27 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Optional
 
 from ..i18n import lazy_gettext as _l
 from ..widgets import DateInput
 from .models import SEXES
-from .numeric import AGE_GROUPS, AGE_LABELS, MAX_BYTES, MAX_ROWS, SEX_LABELS, UNIT_LABELS
+from .numeric import (
+    AGE_GROUPS,
+    AGE_LABELS,
+    MAX_BYTES,
+    MAX_ROWS,
+    SEX_LABELS,
+    UNIT_LABELS,
+)
 
 
 class NumericEntryForm(FlaskForm):

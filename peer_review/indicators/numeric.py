@@ -55,8 +55,17 @@ def numeric_definitions(definitions: list[dict]) -> dict[str, dict]:
     return {d["id"]: d for d in definitions if d.get("numeric")}
 
 
+UNIT_SHORT = {"per_100k": _l("per 100,000"), "percent": _l("%"), "count": "", "ratio": "",
+              "level": _l("(level)"), "share_of_items": _l("(share of items)")}
+
+
 def unit_label(unit: str) -> str:
     return str(UNIT_LABELS.get(unit, unit))
+
+
+def unit_short(unit: str) -> str:
+    """The unit as it follows a value in a table ("7.4 per 100,000", "41 %")."""
+    return str(UNIT_SHORT.get(unit, unit))
 
 
 # --- Reading values -------------------------------------------------------------------------------------------
@@ -161,7 +170,7 @@ def validate_entry(data: dict, city, definitions: list[dict], *, exclude_id: int
         if not unit:
             clean["unit"] = unit = expected  # the definition's unit when none is given
         elif unit != expected:
-            fail("unit", _l("This indicator is reported %(expected)s (%(code)s), not %(given)s",
+            fail("unit", _l("This indicator's unit is %(expected)s (write %(code)s), not %(given)s",
                             expected=unit_label(expected), code=expected, given=raw_unit[:40]))
 
     value = parse_number(data.get("value"))
@@ -358,7 +367,7 @@ def entries_for_city(city, indicator_key: str | None = None, include_withdrawn: 
         stmt = stmt.filter(NumericEntry.indicator_key == indicator_key)
     if not include_withdrawn:
         stmt = stmt.filter(NumericEntry.withdrawn.is_(False))
-    return stmt.order_by(NumericEntry.period_end.desc(), NumericEntry.indicator_key, NumericEntry.area,
+    return stmt.order_by(NumericEntry.indicator_key, NumericEntry.period_end.desc(), NumericEntry.area,
                          NumericEntry.sex, NumericEntry.age_group, NumericEntry.id.desc())
 
 
@@ -445,7 +454,7 @@ def _matrix(name: str, data: bytes):
             return rows
         except UploadRejected as exc:
             raise TableError(exc.message) from exc
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
+        except Exception as exc:
             raise TableError(_l("The XLSX file is damaged or not a spreadsheet and cannot be read.")) from exc
     try:
         text = data.decode("utf-8-sig")

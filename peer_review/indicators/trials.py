@@ -173,7 +173,7 @@ def summary(cycle, by_region: bool = True, region: str | None = None) -> dict:
         out.append(entry)
     return {"cycle": cycle.id, "set": indicator_set.version if indicator_set is not None else None,
             "newest": newest.version if newest is not None else None, "region": region or None,
-            "cities_in_cycle": len(cycle.cities), "criteria": list(RATING_CRITERIA), "indicators": out}
+            "cities_in_cycle": sum(1 for c in cycle.cities if not region or c.region == region), "criteria": list(RATING_CRITERIA), "indicators": out}
 
 
 # --- Tier decisions -------------------------------------------------------------------------------------------
@@ -221,8 +221,9 @@ def decide_tiers(cycle, changes, reason: str, user=None) -> IndicatorSet:
         problems["changes"] = [_l("Choose at least one indicator to move to the other tier")]
     if problems:
         raise ValidationFailed(problems)
-    note = f"Field trial of {cycle.name}: " + ", ".join(f"{k} → {t}" for k, t in sorted(moves.items())) \
-        + f". {reason}"
+    note = f"Field trial of {cycle.name}: " + ", ".join(
+        f"{definitions.text(base.get(k).get('name'), 'en') or k} → {'core' if t == 'core' else 'second tier'}"
+        for k, t in sorted(moves.items())) + f". {reason}"
     new = definitions.derive_with_tiers(base, moves, note[:2000], user)
     record("indicator.tiers", "indicator_set", new.id, actor=user,
            before={k: base.get(k)["tier"] for k in moves}, after=dict(moves),

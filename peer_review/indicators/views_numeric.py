@@ -3,8 +3,8 @@ Thin: the work is in ``numeric``."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..cities.operations import get_city_or_404
@@ -28,8 +28,10 @@ def _context(city) -> dict:
     known = numeric.numeric_definitions(defs.definitions_for(defs.ensure_loaded(), city.id))
     locale = str(get_locale() or "en")
     return {"city": city, "known": known, "names": {k: defs.text(d.get("name"), locale) for k, d in known.items()},
-            "unit_label": numeric.unit_label, "sex_labels": numeric.SEX_LABELS, "age_labels": numeric.AGE_LABELS,
-            "can_edit": can(current_user, "numeric.edit", city), "is_locked": numeric.is_locked}
+            "unit_label": numeric.unit_label, "unit_short": numeric.unit_short,
+            "sex_labels": numeric.SEX_LABELS, "age_labels": numeric.AGE_LABELS,
+            "can_edit": can(current_user, "numeric.edit", city), "is_locked": numeric.is_locked,
+            "iso_date": numeric.parse_date}
 
 
 def _entry_or_404(city, entry_id: int) -> NumericEntry:

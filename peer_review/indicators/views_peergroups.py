@@ -6,7 +6,7 @@ import csv
 import io
 
 from flask import Response, flash, jsonify, redirect, render_template, url_for
-from flask_babel import format_percent, get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -54,11 +54,16 @@ def _percent(value) -> str:
     return "" if value is None else format_percent(value, "#,##0.#%")
 
 
+def _fixed(value, places: int = 2) -> str:
+    """A number with a fixed count of decimals, in the current locale (columns of figures line up)."""
+    return "" if value is None else format_decimal(round(value, places) + 0.0, "#,##0." + "0" * places)
+
+
 def page_context(cycle: Cycle) -> dict:
     row = service.latest(cycle)
     labels = service.feature_labels(cycle, _locale())
     if row is None:
-        return {"run": None, "labels": labels, "percent": _percent}
+        return {"run": None, "labels": labels, "percent": _percent, "fixed": _fixed}
     groups = service.groups_of(row, labels)
     rows = service.table_rows(cycle, row, labels)
     by_group: dict[str, list[dict]] = {}
@@ -69,7 +74,7 @@ def page_context(cycle: Cycle) -> dict:
     for ratio in explained:
         total += ratio
         cumulative.append(total)
-    return {"percent": _percent, "run": row, "info": service.run_info(row), "labels": labels, "groups": groups, "by_group": by_group,
+    return {"percent": _percent, "fixed": _fixed, "run": row, "info": service.run_info(row), "labels": labels, "groups": groups, "by_group": by_group,
             "rows": rows, "apart": [r for r in rows if not r["group"]],
             "coordinates": sorted((r for r in rows if r["group"]), key=lambda r: (r["city"].casefold(), r["slug"])),
             "silhouettes": sorted(((int(k), v) for k, v in (row.silhouettes or {}).items())),

@@ -7,7 +7,7 @@ import io
 import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_login import current_user, login_required
 
 from ..cities.models import REGIONS, City
@@ -17,12 +17,17 @@ from ..evidence.tabular import neutralise_formula
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..permissions import can, member_city_ids, require
-from . import definitions
+from . import definitions, trials
 from . import local as local_ops
-from . import trials
 from .blueprint import bp
 from .definitions import FAMILIES
-from .forms_trials import FAMILY_CHOICES, UNIT_CHOICES, LocalIndicatorForm, TierDecisionForm, rating_form
+from .forms_trials import (
+    FAMILY_CHOICES,
+    UNIT_CHOICES,
+    LocalIndicatorForm,
+    TierDecisionForm,
+    rating_form,
+)
 from .models import RATING_CRITERIA, LocalIndicator
 
 TIER_LABELS = {"core": _l("Core"), "second": _l("Second tier"), "local": _l("Local")}
@@ -36,7 +41,10 @@ def _locale() -> str:
 def _helpers() -> dict:
     return {"text": definitions.text, "locale": _locale(), "tier_label": lambda t: TIER_LABELS.get(t, t or ""),
             "family_label": lambda f: FAMILY_LABELS.get(f, f or ""), "criteria": RATING_CRITERIA,
-            "criterion_label": lambda c: trials.CRITERIA_LABELS[c]}
+            "criterion_label": lambda c: trials.CRITERIA_LABELS[c],
+            "mean_text": lambda v: format_decimal(v, format="0.0"),
+            "split_codes": lambda codes: ([c for c in codes or [] if not c.startswith("-")],
+                                          [c[1:] for c in codes or [] if c.startswith("-")])}
 
 
 def _by_family(indicators: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -82,7 +90,8 @@ def trial_rate(cycle_id: int, slug: str):
             apply_to_form(form, err)
         else:
             db.session.commit()
-            flash(_l("Ratings saved (%(n)s indicators changed).", n=changed), "success")
+            flash(ngettext("Ratings saved (%(num)s indicator changed).", "Ratings saved (%(num)s indicators changed).",
+                           changed), "success")
             return redirect(url_for("indicators.trial_rate", cycle_id=cycle.id, slug=city.slug))
     rated = sum(1 for ind in indicators if any(form[f"{ind['id']}__{c}"].data for c in RATING_CRITERIA))
     return render_template("indicators/trials_rate.html", cycle=cycle, city=city, form=form,
@@ -232,7 +241,8 @@ def _code_choices() -> list[tuple[str, str]]:
     ensure_codebook()
     locale = _locale()
     codes = db.session.execute(db.select(Code).order_by(Code.key)).scalars()
-    return [(c.key, definitions.text(c.labels, locale) or c.key) for c in codes]
+    return sorted(((c.key, definitions.text(c.labels, locale) or c.key) for c in codes),
+                  key=lambda kv: kv[1].casefold())
 
 
 def _local_form(**kwargs) -> LocalIndicatorForm:

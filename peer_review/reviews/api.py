@@ -115,10 +115,19 @@ def list_reviews():
         200: {description: "A page of reviews", content: {application/json: {schema: {type: object, properties: {items: {type: array, items: ReviewSummarySchema}}}}}}
     """
     require("review.index")
-    stmt = ops.visible_reviews_stmt(current_user).order_by(Review.id)
+    from sqlalchemy.orm import lazyload, selectinload
+
+    from ..assessments.models import Assessment
+    # Progress reads each review's answers and its assessment's: loaded for the page in three queries, not per row.
+    stmt = ops.visible_reviews_stmt(current_user).order_by(Review.id).options(
+        selectinload(Review.answers),
+        selectinload(Review.assessment).options(lazyload(Assessment.cycle), selectinload(Assessment.answers)))
 
     class _Dump:
         def dump(self, rows, many=True):
+            from ..cycles.board import rubric_versions_without_content
+            versions = rubric_versions_without_content(  # noqa: F841  (kept while progress reads them)
+                {r.assessment.rubric_version_id for r in rows if r.assessment is not None})
             return ReviewSummarySchema().dump([_summary(r) for r in rows], many=True)
     return paginated(stmt, _Dump(), "api.list_reviews")
 

@@ -15,6 +15,7 @@ from ..assessments import rubric
 from ..assessments.models import Assessment
 from ..assignments.models import PUBLISHED, Assignment
 from ..cities.models import City
+from ..cycles.board import rubric_versions_without_content
 from ..cycles.models import Cycle
 from ..errors import ValidationFailed
 from ..evidence.sanitize import render_markdown
@@ -96,6 +97,8 @@ def _assignment_rows(assignments: list[Assignment]) -> list[tuple]:
     """(assignment, review, waiting, progress) for each assignment, without a query per row."""
     reviews = _reviews_by_assignment(assignments)
     assessments = _reviewed_assessments(assignments)
+    versions = rubric_versions_without_content(  # noqa: F841  (kept while progress reads them)
+        {a.rubric_version_id for a in assessments.values()})
     rows = []
     for assignment in assignments:
         review = reviews.get(assignment.id)

@@ -65,11 +65,25 @@ def _evidence_rows(city_answer) -> list[dict]:
     return [{"item": item, "visible": can(current_user, "evidence.view", item)} for item in city_answer.evidence]
 
 
+def _load_evidence(city_answers: list) -> None:
+    """The section's city answers' linked items in one query, not one per criterion."""
+    from sqlalchemy.orm import selectinload
+
+    from ..assessments.models import Answer
+    from ..evidence.models import EvidenceItem
+    ids = [a.id for a in city_answers if a.id is not None and "evidence" not in db.inspect(a).dict]
+    if ids:
+        # The items' cycle is the review's, already loaded: found in the session, not joined again.
+        db.session.execute(db.select(Answer).filter(Answer.id.in_(ids)).options(
+            selectinload(Answer.evidence).lazyload(EvidenceItem.cycle))).scalars().all()
+
+
 def render_section(review: Review, section: dict, *, typed=None, statuses=None, status=200):
     common = _common(review)
     sections = common["sections"]
     index = next(i for i, s in enumerate(sections) if s["id"] == section["id"])
     city = ops.city_answers(review)
+    _load_evidence([city[c["id"]] for c in section.get("criteria", []) if c["id"] in city])
     return render_template(
         "reviews/section.html", section=section, typed=typed or {}, statuses=statuses or {}, field=field,
         answers=ops.answers_by_criterion(review), city_answers=city, answer_data=ops.answer_data,

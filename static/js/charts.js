@@ -1,0 +1,76 @@
+// Progressive enhancement of the charts from templates/charts/macros.html: each <figure data-chart-spec> already
+// shows the SVG rendered on the server; this redraws it from the same Vega-Lite spec (its JSON data block) with
+// vega-embed, for tooltips. Vega's expression interpreter replaces code generation (no eval, so the
+// Content-Security-Policy needs no 'unsafe-eval'), and the default stylesheets are off (no <style> elements; the
+// tooltip's styles come from static/vendor/vega/vega-tooltip.css). If anything fails, the server SVG stays.
+(function () {
+  "use strict";
+
+  // d3-format locales for the app's languages (the same ones peer_review/charts/render.py gives vl-convert).
+  var FORMAT_LOCALES = {
+    en: { decimal: ".", thousands: ",", grouping: [3], currency: ["£", ""] },
+    es: { decimal: ",", thousands: ".", grouping: [3], currency: ["", "\u00a0€"] },
+    fr: { decimal: ",", thousands: "\u00a0", grouping: [3], currency: ["", "\u00a0€"], percent: "\u202f%" }
+  };
+
+  function enhance(figure) {
+    var block = document.getElementById(figure.getAttribute("data-chart-spec"));
+    var canvas = figure.querySelector(".pr-chart__canvas");
+    if (!block || !canvas) return;
+    var spec;
+    try {
+      spec = JSON.parse(block.textContent);
+    } catch (error) {
+      return;
+    }
+    // The server SVG scales to its column; vega-embed draws at the spec's pixel size (its pointer maths needs
+    // that), so a column much narrower than the chart (a phone) keeps the scaled static chart instead.
+    var still = canvas.querySelector("svg");
+    var natural = still ? parseFloat(still.getAttribute("data-width")) : NaN;
+    if (natural && canvas.clientWidth < natural * 0.9) {
+      figure.setAttribute("data-chart-enhanced", "static");
+      return;
+    }
+    var lang = (document.documentElement.lang || "en").slice(0, 2);
+    var target = document.createElement("div");
+    target.className = "pr-chart__interactive";
+    window.vegaEmbed(target, spec, {
+      ast: true,
+      expr: window.vega.expressionInterpreter,
+      actions: false,
+      renderer: "svg",
+      defaultStyle: false,
+      formatLocale: FORMAT_LOCALES[lang] || FORMAT_LOCALES.en,
+      tooltip: { disableDefaultStyle: true, theme: "light" }
+    }).then(function (result) {
+      var svg = target.querySelector("svg");
+      if (svg && spec.description) {
+        svg.setAttribute("role", "img");
+        svg.setAttribute("aria-label", spec.description);
+      }
+      canvas.replaceChildren(target);
+      figure.setAttribute("data-chart-enhanced", "true");
+      return result;
+    }).catch(function (error) {
+      figure.setAttribute("data-chart-enhanced", "failed");
+      if (window.console) window.console.error("chart " + figure.id + ": " + error);
+    });
+  }
+
+  function start() {
+    if (!window.vegaEmbed || !window.vega || !window.vega.expressionInterpreter) return;
+    var figures = document.querySelectorAll("figure[data-chart-spec]");
+    for (var i = 0; i < figures.length; i++) enhance(figures[i]);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  // Charts that htmx brings in after the page (the dashboards load theirs after the tables).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!window.vegaEmbed || !window.vega || !window.vega.expressionInterpreter) return;
+    var root = event.target || document;
+    var figures = root.querySelectorAll ? root.querySelectorAll("figure[data-chart-spec]") : [];
+    if (root.matches && root.matches("figure[data-chart-spec]")) figures = [root];
+    for (var i = 0; i < figures.length; i++) enhance(figures[i]);
+  });
+})();
