@@ -63,6 +63,22 @@ assets:
 	cd frontend && npx sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps app.scss ../static/css/app.css
 	cp frontend/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk-frontend/
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	# Charts (peer_review/charts): Vega, Vega-Lite and vega-embed as UMD builds; vega-interpreter ships only as an
+	# ES module importing vega-util, so its one import becomes a read of the `vega` global (which re-exports
+	# vega-util) and its export a property on it. The greps fail the build if a new release changes those lines.
+	mkdir -p static/vendor/vega
+	cp frontend/node_modules/vega/build/vega.min.js frontend/node_modules/vega-lite/build/vega-lite.min.js \
+	  frontend/node_modules/vega-embed/build/vega-embed.min.js static/vendor/vega/
+	sed -e "s/^import { \(.*\) } from 'vega-util';$$/(function (vega) {\n'use strict';\nconst { \1 } = vega;/" \
+	  -e "s/^export { expression as expressionInterpreter };$$/vega.expressionInterpreter = expression;\n})(globalThis.vega);/" \
+	  frontend/node_modules/vega-interpreter/build/vega-interpreter.js > static/vendor/vega/vega-interpreter.js
+	grep -q "^const { .* } = vega;$$" static/vendor/vega/vega-interpreter.js
+	grep -q "^vega.expressionInterpreter = expression;$$" static/vendor/vega/vega-interpreter.js
+	! grep -q "^import\|^export" static/vendor/vega/vega-interpreter.js
+	for p in vega vega-lite vega-embed vega-interpreter; do cp frontend/node_modules/$$p/LICENSE static/vendor/vega/LICENSE-$$p; done
+	# The tooltip's stylesheet as a file: vega-embed would inject it as a <style> element, which style-src 'self' blocks.
+	cd frontend && node --input-type=module -e "import {createDefaultStyle} from 'vega-tooltip'; \
+	  process.stdout.write(createDefaultStyle('vg-tooltip-element'))" > ../static/vendor/vega/vega-tooltip.css
 
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o peer_review/translations/messages.pot .
@@ -70,6 +86,20 @@ translations: install
 bench: install
 	@for b in bench/bench_*.py; do [ "$$b" = bench/bench_load.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "(the load test needs PostgreSQL and Redis and takes minutes: make bench-load)"
+
+# Indicator dashboards on a generated network (500 cities, 5 cycles, 100,000 coded items): generated once into
+# BENCH_DIR (default /tmp/safer-cities-bench-indicators), then timed; DB=postgres runs it on a throwaway PostgreSQL.
+.PHONY: bench-indicators
+bench-indicators: install
+ifeq ($(DB),postgres)
+	scripts/with-postgres.sh sh -c 'export DATABASE_URL="$$TEST_DATABASE_URL" INSTANCE_PATH=$$(mktemp -d); \
+	  $(BIN)/flask --app wsgi db upgrade && $(BIN)/python bench/gen_indicator_network.py && \
+	  $(BIN)/python bench/bench_indicators.py --profile $(BENCH_ARGS)'
+else
+	@export INSTANCE_PATH=$(or $(BENCH_DIR),/tmp/safer-cities-bench-indicators); unset DATABASE_URL; \
+	  test -f "$$INSTANCE_PATH/safer_cities.db" || $(BIN)/python bench/gen_indicator_network.py; \
+	  $(BIN)/python bench/bench_indicators.py --profile $(BENCH_ARGS)
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache
