@@ -43,8 +43,9 @@ def load_demo() -> dict:
     counts.update(_pin_core_rubric())
     from .assessments import seed_assessments
     from .evidence_loader import load_demo_evidence
+    from .indicators import seed_indicators
     from .reviews import seed_reviews
-    for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments, seed_reviews]:
+    for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments, seed_reviews, seed_indicators]:
         counts.update(loader())
     db.session.commit()
     return counts

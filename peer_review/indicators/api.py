@@ -10,6 +10,7 @@ from ..api.util import ApiError, token_required
 from ..cities.models import City
 from ..cycles.models import Cycle
 from ..extensions import db
+from ..input_limits import parse_id
 from ..i18n import gettext as _
 from ..pagination import page_args
 from ..permissions import can, member_city_ids, require
@@ -130,7 +131,7 @@ def city_indicators(slug: str):
     if city is None:
         abort(404)
     require("indicator.city", city)
-    cycle_id = request.args.get("cycle", type=int)
+    cycle_id = request.args.get("cycle", type=parse_id)
     cycle = db.session.get(Cycle, cycle_id) if cycle_id else default_cycle(city)
     if cycle is None or city.id not in cycle.city_ids:
         abort(404)

@@ -27,29 +27,35 @@ RATING_CHOICES = [("", _l("Not rated")), ("1", _l("1 – poor")), ("2", _l("2"))
                   ("5", _l("5 – good"))]
 
 
-def _rating_choice(form, field):
-    if field.data not in {value for value, _label in RATING_CHOICES}:
-        raise ValidationError(_l("Choose a rating from 1 to 5, or leave it blank"))
+def _rating_choice(name: str, criterion: str):
+    def check(form, field):
+        if field.data not in {value for value, _label in RATING_CHOICES}:
+            raise ValidationError(_l("%(indicator)s, %(criterion)s: choose a rating from 1 to 5, or leave it blank",
+                                     indicator=name, criterion=CRITERIA_LABELS[criterion]))
+    return check
 
 
 class _RatingBase(FlaskForm):
     submit = SubmitField(_l("Save all ratings"), widget=GovSubmitInput())
 
 
-def rating_form(indicators: list[dict], **kwargs):
+def rating_form(indicators: list[dict], locale: str = "en", **kwargs):
     """A form with, per indicator, one select per criterion (``<key>__<criterion>``) and a comment."""
+    from .definitions import text
 
     class RatingForm(_RatingBase):
         pass
 
     for ind in indicators:
+        name = text(ind.get("name"), locale) or ind["id"]
         for criterion in RATING_CRITERIA:
             setattr(RatingForm, f"{ind['id']}__{criterion}", SelectField(
                 CRITERIA_LABELS[criterion], choices=RATING_CHOICES, validate_choice=False, widget=GovSelect(),
-                validators=[_rating_choice], default=""))
+                validators=[_rating_choice(name, criterion)], default=""))
         setattr(RatingForm, f"{ind['id']}__comment", TextAreaField(
             _l("Comment (optional)"), widget=GovTextArea(),
-            validators=[Length(max=2000, message=_l("Must be 2,000 characters or fewer"))]))
+            validators=[Length(max=2000, message=_l("The comment on %(indicator)s must be 2,000 characters or "
+                                                    "fewer", indicator=name))]))
     return RatingForm(**kwargs)
 
 

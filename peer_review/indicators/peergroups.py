@@ -11,8 +11,10 @@ The method, step by step (also in ``docs/methodology.md``):
 4. A value still missing is imputed with the feature's median over the cities that have it.
 5. Each feature is standardised to a z-score (mean 0, standard deviation 1 over the grouped cities).
 6. Principal components: the fewest reaching ``variance_target`` of the variance (at least 2, for the map).
-7. k-means on those components (``n_init`` fixed, ``random_state`` = the seed) for every k in ``k_range`` below the
-   number of cities; k is the one with the highest silhouette score, ties going to the smaller k.
+7. k-means on those components (``n_init`` fixed, ``random_state`` = the seed) for every k in ``k_range`` up to a
+   third of the cities (so that groups average three cities or more: with few cities and many features the
+   silhouette otherwise favours near-singleton groups, which compare a city with nobody); k is the one with the
+   highest silhouette score, ties going to the smaller k.
 8. Each group is named by what distinguishes it: the one or two features whose group mean z-score lies furthest
    from the overall mean (0), e.g. "higher trust in police, lower fear of crime".
 
@@ -107,7 +109,7 @@ def default_name(parts: list[Part], feature_labels: dict[str, str]) -> str:
 
 def params_of(seed: int, variance_target: float, k_range: tuple[int, int], max_missing_share: float) -> dict:
     return {"method_version": METHOD_VERSION, "seed": int(seed), "variance_target": float(variance_target),
-            "k_range": [int(k_range[0]), int(k_range[1])], "max_missing_share": float(max_missing_share),
+            "k_range": [int(k_range[0]), int(k_range[1])], "max_missing_share": float(max_missing_share), "min_mean_group": 3,
             "n_init": N_INIT, "feature_missing_limit": FEATURE_MISSING_LIMIT, "imputation": "median",
             "standardise": "z-score", "clustering": "k-means", "k_choice": "silhouette, ties to the smaller k"}
 
@@ -177,11 +179,15 @@ def _components(z: np.ndarray, variance_target: float):
     return pca, n
 
 
+MIN_MEAN_GROUP = 3  # k is at most the number of cities over this
+
+
 def _choose_k(scores: np.ndarray, seed: int, k_range: tuple[int, int]):
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
     silhouettes, fits = {}, {}
-    for k in range(max(2, k_range[0]), min(k_range[1], len(scores) - 1) + 1):
+    most = max(2, len(scores) // MIN_MEAN_GROUP)
+    for k in range(max(2, k_range[0]), min(k_range[1], len(scores) - 1, most) + 1):
         labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(scores)
         if len(set(labels.tolist())) < 2:
             continue  # identical points: k-means could not make k groups

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..cities.models import City
 from ..cycles.models import Cycle
 from ..extensions import db
+from ..input_limits import parse_id
 from ..i18n import select_locale
 from ..permissions import can, member_city_ids, require
 from . import compute, dashboard, drilldown, tables
@@ -66,7 +67,7 @@ def definitions_page():
 
 
 def _chosen_cycle(city):
-    cycle_id = request.args.get("cycle", type=int)
+    cycle_id = request.args.get("cycle", type=parse_id)
     if cycle_id is not None:
         cycle = cycle_or_404(cycle_id)
         if city.id not in cycle.city_ids:

@@ -6,6 +6,7 @@ from flask import abort, render_template, request
 from flask_login import login_required
 
 from .. import charts
+from ..input_limits import parse_id
 from ..i18n import gettext as _
 from ..i18n import select_locale
 from ..permissions import require
@@ -55,11 +56,13 @@ def city_chart(d: dict, name: str, locale: str):
         definition = d["definitions"].get(key)
         if not points or definition is None:
             return None
+        status_words = {"ok": _("Value"), "not_enough_evidence": _("Not enough evidence"), "missing": _("No value")}
         share = definition.get("unit") == "share_of_items"
         scale = _pct if share else (lambda v: v)
         rows = [{"cycle": p["cycle"], "value": scale(p["value"]), "low": scale(p["low"]) if p["value"] is not None
                  else None, "high": scale(p["high"]) if p["value"] is not None else None,
-                 "method_break": p["method_break"], "status": p["status"]} for p in points]
+                 "method_break": p["method_break"], "status": status_words.get(p["status"], p["status"])}
+                for p in points]
         title = text(definition["name"], locale)
         return title, charts.trend(rows, title), [_("Cycle"), _("Value"), _("Low"), _("High")], \
             [[r["cycle"], r["value"], r["low"], r["high"]] for r in rows]
@@ -70,8 +73,12 @@ def city_chart(d: dict, name: str, locale: str):
         if not found or definition is None:
             return None
         title = text(definition["name"], locale)
-        return title, charts.distribution(found["values"], found["own"], title), [_("Value")], \
-            [[v] for v in found["values"]]
+        share = definition.get("unit") == "share_of_items"
+        scale = (lambda v: None if v is None else round(v * 100, 1)) if share else (lambda v: v)
+        values = [scale(v) for v in found["values"]]
+        if share:
+            title = _("%(name)s (%% of coded items)", name=title)
+        return title, charts.distribution(values, scale(found["own"]), title), [_("Value")], [[v] for v in values]
     return None
 
 
@@ -80,7 +87,7 @@ def city_chart(d: dict, name: str, locale: str):
 def city_chart_fragment(slug: str, name: str):
     city = city_or_404(slug)
     require("indicator.city", city)
-    cycle = cycle_or_404(request.args.get("cycle", type=int) or 0)
+    cycle = cycle_or_404(request.args.get("cycle", type=parse_id) or 0)
     if city.id not in cycle.city_ids:
         abort(404)
     locale = select_locale()

@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from ..cycles.models import Cycle
 from ..extensions import db
+from ..input_limits import parse_id
 from ..i18n import gettext as _
 from ..i18n import select_locale
 from ..permissions import require
@@ -15,7 +16,7 @@ from .definitions import text
 
 
 def _cycle():
-    cycle_id = request.args.get("cycle", type=int)
+    cycle_id = request.args.get("cycle", type=parse_id)
     cycles = db.session.execute(db.select(Cycle).order_by(Cycle.starts_on, Cycle.id)).scalars().all()
     if cycle_id is not None:
         chosen = next((c for c in cycles if c.id == cycle_id), None)

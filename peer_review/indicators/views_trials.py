@@ -72,7 +72,7 @@ def _cycle_city(cycle_id: int, slug: str) -> tuple[Cycle, City]:
 def trial_rate(cycle_id: int, slug: str):
     cycle, city = _cycle_city(cycle_id, slug)
     indicators = trials.network_indicators(cycle)
-    form = rating_form(indicators)
+    form = rating_form(indicators, _locale())
     if request.method == "GET":
         saved = trials.ratings_of(cycle, city)
         for key, cell in saved.items():
@@ -118,9 +118,9 @@ def _decision_form(cycle, summary) -> TierDecisionForm:
     base = trials.newest_in_line(trials.cycle_set(cycle))
     locale = _locale()
     form.move.choices = [
-        (i["id"], _l("%(name)s: %(from)s → %(to)s", name=definitions.text(i.get("name"), locale),
-                     **{"from": TIER_LABELS.get(i.get("tier")), "to": TIER_LABELS["second" if i.get("tier") == "core"
-                                                                                 else "core"]}))
+        (i["id"], _l("%(name)s: %(old)s → %(new)s", name=definitions.text(i.get("name"), locale),
+                     old=TIER_LABELS.get(i.get("tier")),
+                     new=TIER_LABELS["second" if i.get("tier") == "core" else "core"]))
         for i in (base.indicators if base is not None else [])]
     return form
 

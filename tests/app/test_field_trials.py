@@ -157,7 +157,7 @@ def test_rating_page_saves_all_and_shows_errors(client, trial):
     html = page.get_data(as_text=True)
     assert "1 – poor" in html and "5 – good" in html and "Ease of collection" in html and "Trust" in html
     bad = client.post(url, data={"trust__ease": "9", "trust__relevance": "4"})
-    assert bad.status_code == 400 and "Choose a rating from 1 to 5" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Trust, Ease of collection: choose a rating from 1 to 5" in bad.get_data(as_text=True)
     good = client.post(url, data={"trust__ease": "4", "trust__comment": "Fine", "inclusion__credibility": "2"})
     assert good.status_code == 302
     from peer_review.indicators import trials

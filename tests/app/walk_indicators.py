@@ -17,6 +17,9 @@ EXPECTED = {
     "indicators.evidence_behind": ("GET", CITY_READERS),
     "indicators.answers_behind": ("GET", S(302, 404, 403, 404, 404, 404)),
     "indicators.network": ("GET", S(302, 403, 403, 200, 200, 200)),
+    # Without ?cycle= a city chart names no cycle: 404 for everyone who may read the city.
+    "indicators.city_chart_fragment": ("GET", S(302, 404, 403, 404, 404, 404)),
+    "indicators.network_chart_fragment": ("GET", S(302, 403, 403, 200, 200, 200)),
     "api.indicator_definitions": ("GET", API_ALL),
     "api.indicator_values": ("GET", API_ALL),
     "api.city_indicators": ("GET", S(401, 200, 403, 200, 200, 200)),
@@ -24,4 +27,4 @@ EXPECTED = {
 
 
 def world(db, city_a, users, cycle) -> dict:
-    return {"key": "trust", "section_id": "governance"}
+    return {"key": "trust", "section_id": "governance", "name": "distributions"}
