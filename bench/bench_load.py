@@ -6,8 +6,10 @@
 (b) PostgreSQL + gunicorn + RQ: ``scripts/serve-production.sh`` (3 gunicorn workers, 2 RQ workers) inside
 ``scripts/with-postgres.sh`` and ``scripts/with-redis.sh``, loaded with the same demo network.
 Each runs ``bench/locustfile.py`` headless (127.0.0.1 only; bounded in users, time and requests), then the script
-prints requests per second, median and 95th percentile per page, and errors, for both. Locust runs on the same
-machine as the server and takes a share of its CPU.
+prints requests per second, median and 95th percentile per page, and errors, for both. The sign-in phase (each
+person signs in when spawned, then waits for the others) has its own rows, "sign in" and "start: ..."; the page rows
+and "all pages, signed in" count only the browsing that follows. Locust runs on the same machine as the server and
+takes a share of its CPU.
 """
 from __future__ import annotations
 
@@ -92,7 +94,9 @@ def wait_ready(port: int, timeout: float = 120) -> None:
 
 def run_locust(port: int, tokens: dict, args, work: Path, label: str) -> dict:
     prefix = work / f"locust-{label}"
-    env = {**os.environ, "BENCH_TOKENS": json.dumps(tokens), "BENCH_MAX_REQUESTS": str(args.max_requests)}
+    summary = work / f"browsing-{label}.json"
+    env = {**os.environ, "BENCH_TOKENS": json.dumps(tokens), "BENCH_MAX_REQUESTS": str(args.max_requests),
+           "BENCH_SUMMARY_OUT": str(summary)}
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
            "-H", f"http://127.0.0.1:{port}", "-u", str(args.users), "-r", str(args.spawn_rate),
            "-t", f"{args.time}s", "--stop-timeout", "5", "--csv", str(prefix), "--loglevel", "WARNING"]
@@ -101,7 +105,13 @@ def run_locust(port: int, tokens: dict, args, work: Path, label: str) -> dict:
         # locust exits 1 when a request failed: the figures are read either way.
         subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.time + 120,
                        check=False)
-    return read_stats(prefix)
+    result = read_stats(prefix)
+    if summary.exists():
+        # Every page and API request after sign-in (the browsing phase, with everyone signed in).
+        browsing = json.loads(summary.read_text())
+        browsing["failures"] = int(browsing["failures"])
+        result["pages"]["all pages, signed in"] = browsing
+    return result
 
 
 def read_stats(prefix: Path) -> dict:
@@ -205,15 +215,16 @@ def inside_production(args) -> None:
 
 ORDER = ["home", "cycles", "cycle page", "evidence list", "evidence item", "codebook", "assessments", "reviews",
          "tracking board", "/api/v1/evidence", "/api/v1/cycles", "/api/v1/codes", "/api/v1/codings",
-         "sign in (form)", "sign in", "all requests"]
+         "all pages, signed in", "sign in (form)", "sign in", "start: /api/v1/cycles", "start: /api/v1/evidence",
+         "all requests"]
 
 
 def table(results: dict[str, dict], args) -> str:
     labels = list(results)
     names = [n for n in ORDER if any(n in r["pages"] for r in results.values())]
     names += sorted({n for r in results.values() for n in r["pages"]} - set(names))
-    head = f"{'page':<18}" + "".join(f" | {label:^34}" for label in labels)
-    sub = f"{'':<18}" + "".join(f" | {'req/s':>7} {'median':>7} {'p95':>7} {'errors':>10}" for _ in labels)
+    head = f"{'page':<24}" + "".join(f" | {label:^34}" for label in labels)
+    sub = f"{'':<24}" + "".join(f" | {'req/s':>7} {'median':>7} {'p95':>7} {'errors':>10}" for _ in labels)
     lines = [f"{args.users} users, spawn rate {args.spawn_rate}/s, {args.time} s each (times in ms)", head, sub,
              "-" * len(sub)]
     for name in names:
@@ -225,7 +236,7 @@ def table(results: dict[str, dict], args) -> str:
             else:
                 errors = f"{row['failures']}/{row['requests']}"
                 cells.append(f" | {row['rps']:7.1f} {_ms(row['median'])} {_ms(row['p95'])} {errors:>10}")
-        lines.append(f"{name:<18}" + "".join(cells))
+        lines.append(f"{name:<24}" + "".join(cells))
     for label in labels:
         errors = results[label]["errors"]
         lines.append(f"errors, {label}: " + ("none" if not errors else "; ".join(errors[:10])))

@@ -46,7 +46,7 @@ def network_dashboard(cycle, with_coverage: bool = True) -> dict:
         for city in cities:
             found = evidence.get(city.id) or evidence_data.CityEvidence()
             voice = coverage.voice(found.items, float(method["thin_voice_share"]))
-            coverage_rows.append({"city": city, "items": len(found.items), "coded": len(found.coded),
+            coverage_rows.append({"city": city, "item_count": len(found.items), "coded": len(found.coded),
                                   "voice": voice})
     sensitivity = methods.sensitivity(raw_values(values, definitions), definitions, [c.id for c in cities])
     return {"cycle": cycle, "set": indicator_set, "method": method, "cities": cities,

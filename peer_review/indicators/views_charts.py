@@ -104,15 +104,34 @@ def city_chart_fragment(slug: str, name: str):
 def network_chart_fragment(name: str):
     require("indicator.network")
     cycle, _cycles = _cycle()
-    if cycle is None or name not in ("distributions",):
+    if cycle is None or name not in ("distributions", "peer-map"):
         abort(404)
     locale = select_locale()
+    if name == "peer-map":
+        return _peer_map(cycle, locale)
     d = network.network_dashboard(cycle, with_coverage=False)
     rows = [{"indicator": text(r["definition"]["name"], locale),
              "value": v * 100 if r["definition"].get("unit") == "share_of_items" else v}
             for r in d["distributions"] if r["kind"] == "evidence" for v in r["values"]]
-    title = _("Spread of the evidence-derived indicators across the network (%)")
+    title = _("Evidence-derived indicators across the network (%)")
     spec = charts.distributions(rows, title)
     return render_template("indicators/_chart_fragment.html", id="chart-network", spec=spec,
                            svg=charts.to_svg(spec, locale), caption=title, columns=[_("Indicator"), _("Value")],
                            rows=[[r["indicator"], round(r["value"], 1)] for r in rows])
+
+
+def _peer_map(cycle, locale):
+    from .peergroup_service import feature_labels, latest, table_rows
+    row = latest(cycle)
+    if row is None or not row.k:
+        abort(404)
+    rows = [r for r in table_rows(cycle, row, feature_labels(cycle, locale)) if r["group"] and r["pc1"] is not None]
+    points = [{"name": r["city"], "group": _("Group %(label)s", label=r["group"]), "pc1": r["pc1"], "pc2": r["pc2"]}
+              for r in rows]
+    title = _("Peer groups on the first two principal components")
+    spec = charts.peer_map(points, title, _("First component"), _("Second component"))
+    return render_template("indicators/_chart_fragment.html", id="chart-peer-map", spec=spec,
+                           svg=charts.to_svg(spec, locale), caption=title,
+                           columns=[_("City"), _("Group"), {"text": _("First component"), "numeric": True},
+                                    {"text": _("Second component"), "numeric": True}],
+                           rows=[[r["city"], r["group"], round(r["pc1"], 2), round(r["pc2"], 2)] for r in rows])

@@ -65,7 +65,7 @@ def network_table(d: dict, name: str, locale: str) -> dict | None:
         rows = []
         for r in d["coverage"]:
             warnings = {w["kind"] for w in r["voice"]["warnings"]}
-            rows.append({"city": r["city"].name, "slug": r["city"].slug, "items": r["items"], "coded": r["coded"],
+            rows.append({"city": r["city"].name, "slug": r["city"].slug, "items": r["item_count"], "coded": r["coded"],
                          "warnings": ";".join(sorted(warnings))})
         return {"columns": [("city", _("City")), ("slug", "slug"), ("items", _("Evidence items")),
                             ("coded", _("Coded items")), ("warnings", _("Voice warnings"))], "rows": rows}

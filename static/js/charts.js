@@ -19,7 +19,7 @@
     if (!block || !canvas) return;
     var spec;
     try {
-      spec = JSON.parse(block.textContent);
+      spec = JSON.parse(block.tagName === "TEMPLATE" ? block.content.textContent : block.textContent);
     } catch (error) {
       return;
     }
@@ -65,12 +65,14 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
-  // Charts that htmx brings in after the page (the dashboards load theirs after the tables).
-  document.addEventListener("htmx:afterSettle", function (event) {
+  // Charts that htmx brings in after the page (the dashboards load theirs after the tables): each settle
+  // enhances the figures not handled yet.
+  document.addEventListener("htmx:afterSettle", function () {
     if (!window.vegaEmbed || !window.vega || !window.vega.expressionInterpreter) return;
-    var root = event.target || document;
-    var figures = root.querySelectorAll ? root.querySelectorAll("figure[data-chart-spec]") : [];
-    if (root.matches && root.matches("figure[data-chart-spec]")) figures = [root];
-    for (var i = 0; i < figures.length; i++) enhance(figures[i]);
+    var figures = document.querySelectorAll("figure[data-chart-spec]:not([data-chart-enhanced])");
+    for (var i = 0; i < figures.length; i++) {
+      figures[i].setAttribute("data-chart-enhanced", "pending");
+      enhance(figures[i]);
+    }
   });
 })();
