@@ -92,11 +92,13 @@ bench: install
 .PHONY: bench-indicators
 bench-indicators: install
 ifeq ($(DB),postgres)
-	scripts/with-postgres.sh sh -c 'export DATABASE_URL="$$TEST_DATABASE_URL" INSTANCE_PATH=$$(mktemp -d); \
+	scripts/with-postgres.sh sh -c 'export DATABASE_URL="$$TEST_DATABASE_URL" INSTANCE_PATH=$$(mktemp -d) \
+	  SECRET_KEY="$${SECRET_KEY:-bench-indicators-only}"; \
 	  $(BIN)/flask --app wsgi db upgrade && $(BIN)/python bench/gen_indicator_network.py && \
 	  $(BIN)/python bench/bench_indicators.py --profile $(BENCH_ARGS)'
 else
-	@export INSTANCE_PATH=$(or $(BENCH_DIR),/tmp/safer-cities-bench-indicators); unset DATABASE_URL; \
+	@export INSTANCE_PATH=$(or $(BENCH_DIR),/tmp/safer-cities-bench-indicators) \
+	  SECRET_KEY="$${SECRET_KEY:-bench-indicators-only}"; unset DATABASE_URL; \
 	  test -f "$$INSTANCE_PATH/safer_cities.db" || $(BIN)/python bench/gen_indicator_network.py; \
 	  $(BIN)/python bench/bench_indicators.py --profile $(BENCH_ARGS)
 endif

@@ -236,3 +236,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     from .notifications.commands import reminders_cli
     app.cli.add_command(reminders_cli)
+    from .indicators.commands import indicators_cli
+    app.cli.add_command(indicators_cli)

@@ -36,16 +36,40 @@ class SignInLimits:
         self.strategy = limiter.limiter
         self.ip = get_remote_address()
 
+    def _ask(self, method: str, *args):
+        """The limiter's storage, or this process's memory while the storage (Redis) does not answer: an outage
+        must not stop people signing in, and the counts still hold within each process meanwhile."""
+        try:
+            return getattr(self.strategy, method)(*args)
+        except Exception as exc:  # the storage backend's own connection errors (redis, limits) vary by backend
+            if self.strategy is _memory_strategy():
+                raise
+            current_app.logger.warning("sign-in limits: storage unavailable (%s); counting in memory",
+                                       type(exc).__name__)
+            self.strategy = _memory_strategy()
+            return getattr(self.strategy, method)(*args)
+
     def allowed(self, email: str) -> bool:
-        return (self.strategy.test(self.account, "login-fail-account", email)
-                and self.strategy.test(self.address, "login-fail-address", self.ip))
+        return (self._ask("test", self.account, "login-fail-account", email)
+                and self._ask("test", self.address, "login-fail-address", self.ip))
 
     def failed(self, email: str) -> None:
-        self.strategy.hit(self.account, "login-fail-account", email)
-        self.strategy.hit(self.address, "login-fail-address", self.ip)
+        self._ask("hit", self.account, "login-fail-account", email)
+        self._ask("hit", self.address, "login-fail-address", self.ip)
 
     def succeeded(self, email: str) -> None:
-        self.strategy.clear(self.account, "login-fail-account", email)
+        self._ask("clear", self.account, "login-fail-account", email)
+
+
+_MEMORY = {}
+
+
+def _memory_strategy():
+    """One in-memory limiter per process, of the same kind as the configured one (the Redis fallback)."""
+    if "strategy" not in _MEMORY:
+        from limits.storage import MemoryStorage
+        _MEMORY["strategy"] = type(limiter.limiter)(MemoryStorage())
+    return _MEMORY["strategy"]
 
 
 def _safe_next(target: str | None) -> str:

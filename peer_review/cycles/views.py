@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..errors import ValidationFailed, apply_to_form
 from ..extensions import db
 from ..pagination import paginate
-from ..permissions import is_staff, require
+from ..permissions import member_city_ids, is_staff, require
 from ..users.forms import city_choices
 from . import operations as ops
 from .board import rubric_versions_without_content
@@ -78,7 +78,8 @@ def show(cycle_id: int):
     versions = rubric_versions_without_content([cycle.rubric_version_id])  # noqa: F841
     return render_template("cycles/show.html", cycle=cycle, phase_ops=phase_ops,
                            next_step=phase_ops.next_step(cycle), blockers=phase_ops.blockers(cycle),
-                           pending=phase_ops.pending_work(cycle) if is_staff(current_user) else [])
+                           pending=phase_ops.pending_work(cycle) if is_staff(current_user) else [],
+                           my_city_ids=member_city_ids(current_user))
 
 
 @bp.route("/<int:cycle_id>/advance", methods=["POST"])

@@ -133,7 +133,7 @@ def city_indicators(slug: str):
     require("indicator.city", city)
     cycle_id = request.args.get("cycle", type=parse_id)
     cycle = db.session.get(Cycle, cycle_id) if cycle_id else default_cycle(city)
-    if cycle is None or city.id not in cycle.city_ids:
+    if cycle is None or not compute.takes_part(cycle, city):
         abort(404)
     d = city_dashboard(city, cycle)
     values = [dict(value_out_dict(e["value"]), indicator=e["definition"]["id"], family=family,

@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from flask import Blueprint
 
 from ..i18n import lazy_gettext as _l
@@ -13,17 +15,33 @@ def _add_navigation(state) -> None:
     entries.append(("indicators.index", _l("Indicators"), "indicator.menu"))
 
 
+@lru_cache(maxsize=8)
+def _pattern(pattern: str):
+    from babel.numbers import parse_pattern
+    return parse_pattern(pattern)  # parsed once: a dashboard formats hundreds of numbers
+
+
+def _locale():
+    """The page's locale, looked up once per request (the filters run hundreds of times on a dashboard)."""
+    from flask import has_request_context, request
+    from flask_babel import get_locale
+    if not has_request_context():
+        return get_locale()
+    # Kept in the request's own environ (not flask.g, which tests and CLI calls may share across requests).
+    if "pr.number_locale" not in request.environ:
+        request.environ["pr.number_locale"] = get_locale()
+    return request.environ["pr.number_locale"]
+
+
 @bp.app_template_filter("share")
 def share_filter(value) -> str:
     """A share of items (0–1) as a whole percentage in the page's locale."""
-    from flask_babel import format_percent
-    return "" if value is None else format_percent(value, "#,##0%")
+    return "" if value is None else _pattern("#,##0%").apply(value, _locale())
 
 
 @bp.app_template_filter("decimal1")
 def decimal1_filter(value) -> str:
-    from flask_babel import format_decimal
-    return "" if value is None else format_decimal(value, "#,##0.0")
+    return "" if value is None else _pattern("#,##0.0").apply(value, _locale())
 
 
 @bp.app_template_global("itext")

@@ -48,7 +48,7 @@ def stamps(cycle, city_ids) -> dict[int, str]:
     codings = _grouped(db.select(EvidenceItem.city_id, func.count(Coding.id), func.max(Coding.id), func.sum(Coding.code_id))
                        .join(Coding, Coding.item_id == EvidenceItem.id)
                        .filter(EvidenceItem.cycle_id == cycle.id, EvidenceItem.city_id.in_(ids),
-                               Coding.sample_id.is_(None))
+                               func.coalesce(Coding.sample_id, 0) == 0)
                        .group_by(EvidenceItem.city_id))
     answers = _grouped(db.select(Assessment.city_id, Assessment.state, func.count(Answer.id), func.max(Answer.updated_at),
                                  func.sum(Answer.version))
@@ -164,7 +164,39 @@ def _recompute(cycle, indicator_set, method, stale, current, stored) -> None:
 
 def cycles_of_city(city) -> list:
     """The cycles a city takes part in, oldest first."""
+    from sqlalchemy.orm import lazyload
+
     from ..cycles.models import Cycle, cycle_cities
+    # Not the cities of each cycle (selectin by default: 500 cities per cycle on a large network).
     return list(db.session.execute(
-        db.select(Cycle).join(cycle_cities, cycle_cities.c.cycle_id == Cycle.id)
+        db.select(Cycle).join(cycle_cities, cycle_cities.c.cycle_id == Cycle.id).options(lazyload(Cycle.cities))
         .filter(cycle_cities.c.city_id == city.id).order_by(Cycle.starts_on, Cycle.id)).scalars())
+
+
+def takes_part(cycle, city) -> bool:
+    """Whether the city takes part in the cycle, without loading the cycle's cities."""
+    from ..cycles.models import cycle_cities
+    return db.session.execute(db.select(cycle_cities.c.city_id).filter(
+        cycle_cities.c.cycle_id == cycle.id, cycle_cities.c.city_id == city.id)).first() is not None
+
+
+def stored_values(cycle, city_ids, keys) -> dict[str, list[float]]:
+    """{indicator: [value]} of the stored whole-city "ok" values of some cities, read as plain rows (no
+    recomputation, no ORM objects): the other members of a peer group on a city's dashboard."""
+    out: dict[str, list[float]] = defaultdict(list)
+    if not city_ids:
+        return out
+    for key, value in db.session.execute(db.select(IndicatorValue.indicator_key, IndicatorValue.value).filter(
+            IndicatorValue.cycle_id == cycle.id, IndicatorValue.city_id.in_(list(city_ids)),
+            IndicatorValue.breakdown == "", IndicatorValue.status == "ok", IndicatorValue.value.is_not(None),
+            IndicatorValue.indicator_key.in_(list(keys)))):
+        out[key].append(value)
+    return out
+
+
+def cities_with_values(cycle, city_ids) -> set[int]:
+    if not city_ids:
+        return set()
+    return set(db.session.execute(db.select(IndicatorValue.city_id).filter(
+        IndicatorValue.cycle_id == cycle.id, IndicatorValue.city_id.in_(list(city_ids)),
+        IndicatorValue.breakdown == "").distinct()).scalars())

@@ -14,10 +14,12 @@ EXPECTED_AGES = ("children", "youth", "adults", "older_people")
 def voice(items, thin_share: float = 0.1) -> dict:
     """Counts and warnings for a list of evidence_data.Item. A voice is *absent* with no item, *thin* below
     ``thin_share`` of the items (and fewer than 3). "Mixed" items count towards every gender or age group."""
-    total = len(items)
-    genders = Counter(i.gender for i in items)
-    ages = Counter(i.age_group for i in items)
-    groups = Counter(g for i in items for g in i.groups)
+    return voice_counts(len(items), Counter(i.gender for i in items), Counter(i.age_group for i in items),
+                        Counter(g for i in items for g in i.groups), thin_share)
+
+
+def voice_counts(total: int, genders: Counter, ages: Counter, groups: Counter, thin_share: float = 0.1) -> dict:
+    """As ``voice``, from the counts (the network page counts in SQL rather than loading every item)."""
     rows = []
     for dimension, counter, vocab, expected in (
             ("gender", genders, GENDERS, EXPECTED_GENDERS), ("age_group", ages, AGE_GROUPS, EXPECTED_AGES),
@@ -54,3 +56,27 @@ def voice(items, thin_share: float = 0.1) -> dict:
         if unspecified / total > 0.5:
             warnings.append({"kind": "unspecified", "share": unspecified / total})
     return {"total": total, "rows": rows, "warnings": warnings}
+
+
+def network_counts(cycle_id: int, city_ids) -> dict[int, tuple[int, Counter, Counter, Counter]]:
+    """{city: (items, genders, age groups, vulnerable groups)} for a cycle's evidence, counted in the database."""
+    from sqlalchemy import func
+
+    from ..evidence.models import EvidenceItem
+    from ..extensions import db
+    out: dict[int, list] = {c: [0, Counter(), Counter(), Counter()] for c in city_ids}
+    rows = db.session.execute(
+        db.select(EvidenceItem.city_id, EvidenceItem.gender, EvidenceItem.age_group, EvidenceItem.vulnerable_groups,
+                  func.count(EvidenceItem.id))
+        .filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.city_id.in_(list(city_ids)),
+                EvidenceItem.consent != "withdrawn")
+        .group_by(EvidenceItem.city_id, EvidenceItem.gender, EvidenceItem.age_group, EvidenceItem.vulnerable_groups))
+    for city_id, gender, age, groups, count in rows:
+        cell = out.setdefault(city_id, [0, Counter(), Counter(), Counter()])
+        cell[0] += count
+        cell[1][gender] += count
+        cell[2][age] += count
+        for g in (groups or "").split(";"):
+            if g:
+                cell[3][g] += count
+    return {c: tuple(v) for c, v in out.items()}

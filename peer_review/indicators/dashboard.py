@@ -60,7 +60,9 @@ def recommendations_followup(city, cycle) -> list[dict]:
 
 def peer_distribution(cycle, city, indicator_keys) -> dict | None:
     """The city's peer group in the cycle and, per indicator, the group's five-number summary and the city's own
-    value; None when no grouping has been run or the city is not in a group."""
+    value; None when no grouping has been run or the city is not in a group. The city's own value is fresh; the
+    other members' are their stored values (recomputing a whole group on every view cost seconds), which each
+    member's own pages, the network page and ``flask indicators refresh`` keep current."""
     try:
         from .peergroup_service import group_of
     except ImportError:  # pragma: no cover
@@ -69,15 +71,17 @@ def peer_distribution(cycle, city, indicator_keys) -> dict | None:
     if not found:
         return None
     label, name, member_ids = found
-    values = compute.refresh(cycle, member_ids)
+    own_values = compute.refresh(cycle, [city.id]).get(city.id, {})
+    others = [m for m in member_ids if m != city.id]
+    stored = compute.stored_values(cycle, others, indicator_keys)
     out = {}
     for key in indicator_keys:
-        column = [values.get(m, {}).get(key) for m in member_ids]
-        present = [r.value for r in column if r is not None and r.status == "ok" and r.value is not None]
-        own = values.get(city.id, {}).get(key)
-        out[key] = {"summary": methods.quartiles(present), "own": own.value if own is not None else None,
-                    "values": sorted(present)}
-    return {"label": label, "name": name, "size": len(member_ids), "indicators": out}
+        own = own_values.get(key)
+        own_value = own.value if own is not None and own.status == "ok" else None
+        present = stored.get(key, []) + ([own_value] if own_value is not None else [])
+        out[key] = {"summary": methods.quartiles(present), "own": own_value, "values": sorted(present)}
+    return {"label": label, "name": name, "size": len(member_ids), "indicators": out,
+            "computed": 1 + len(compute.cities_with_values(cycle, others))}
 
 
 def city_dashboard(city, cycle, locale: str = "en", breakdown: str = "type") -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func
+
 from ..coding.models import Code, Coding
 from ..evidence.models import EvidenceItem
 from ..extensions import db
@@ -60,7 +62,9 @@ def load(cycle_id: int, city_ids=None) -> dict[int, CityEvidence]:
                      EvidenceItem.visibility, EvidenceItem.title) \
         .filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn")
     coding_stmt = db.select(Coding.item_id, Coding.code_id).join(EvidenceItem, EvidenceItem.id == Coding.item_id) \
-        .filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn", Coding.sample_id.is_(None))
+        .filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.consent != "withdrawn",
+                # Written so that SQLite starts from the items' index, not a scan of every coding without a sample.
+                func.coalesce(Coding.sample_id, 0) == 0)
     if city_ids is not None:
         city_ids = list(city_ids)
         stmt = stmt.filter(EvidenceItem.city_id.in_(city_ids))
@@ -82,6 +86,17 @@ def load(cycle_id: int, city_ids=None) -> dict[int, CityEvidence]:
         if city is not None:
             out[city].codes[item_id] = frozenset(keys)
     return out
+
+
+def coded_counts(cycle_id: int, city_ids) -> dict[int, int]:
+    """{city: how many of its items in the cycle carry a counted coding}, counted in the database."""
+    rows = db.session.execute(
+        db.select(EvidenceItem.city_id, func.count(func.distinct(EvidenceItem.id)))
+        .join(Coding, Coding.item_id == EvidenceItem.id)
+        .filter(EvidenceItem.cycle_id == cycle_id, EvidenceItem.city_id.in_(list(city_ids)),
+                EvidenceItem.consent != "withdrawn", func.coalesce(Coding.sample_id, 0) == 0)
+        .group_by(EvidenceItem.city_id))
+    return dict(rows.all())
 
 
 def split_codes(definition: dict) -> tuple[set[str], set[str]]:

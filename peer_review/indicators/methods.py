@@ -7,6 +7,7 @@ Missing values are ``None`` everywhere and stay ``None``: a missing value is nev
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ MISSING = "missing"
 OK = "ok"
 
 
+@functools.lru_cache(maxsize=32)
 def z_value(confidence: float = 0.95) -> float:
     return float(norm.ppf(1 - (1 - confidence) / 2))
 
@@ -158,7 +160,7 @@ def z_scores(values: Mapping[object, float | None], direction: str = "more") -> 
 
 def z_to_scale(z: float | None) -> float | None:
     """A z-score on the 0–100 scale of the other methods (the normal CDF × 100), so they can be compared."""
-    return None if z is None else float(norm.cdf(z) * 100)
+    return None if z is None else 0.5 * math.erfc(-z / math.sqrt(2)) * 100
 
 
 # --- Aggregation --------------------------------------------------------------------------------------------

@@ -42,11 +42,12 @@ def network_dashboard(cycle, with_coverage: bool = True) -> dict:
     thin = [d for d in distributions if d["kind"] == "evidence" and d["not_enough"]]
     coverage_rows = []
     if with_coverage:
-        evidence = evidence_data.load(cycle.id, [c.id for c in cities])
+        counts = coverage.network_counts(cycle.id, [c.id for c in cities])
+        coded = evidence_data.coded_counts(cycle.id, [c.id for c in cities])
         for city in cities:
-            found = evidence.get(city.id) or evidence_data.CityEvidence()
-            voice = coverage.voice(found.items, float(method["thin_voice_share"]))
-            coverage_rows.append({"city": city, "item_count": len(found.items), "coded": len(found.coded),
+            total, genders, ages, groups = counts.get(city.id, (0, {}, {}, {}))
+            voice = coverage.voice_counts(total, genders, ages, groups, float(method["thin_voice_share"]))
+            coverage_rows.append({"city": city, "item_count": total, "coded": coded.get(city.id, 0),
                                   "voice": voice})
     sensitivity = methods.sensitivity(raw_values(values, definitions), definitions, [c.id for c in cities])
     return {"cycle": cycle, "set": indicator_set, "method": method, "cities": cities,

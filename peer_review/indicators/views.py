@@ -70,7 +70,7 @@ def _chosen_cycle(city):
     cycle_id = request.args.get("cycle", type=parse_id)
     if cycle_id is not None:
         cycle = cycle_or_404(cycle_id)
-        if city.id not in cycle.city_ids:
+        if not compute.takes_part(cycle, city):
             abort(404)
         return cycle
     return default_cycle(city)
@@ -92,7 +92,8 @@ def city(slug: str):
         if found is None:
             abort(404)
         return tables.download(found, f"{city.slug}-{cycle.id}-{table}", fmt)
-    return render_template("indicators/city.html", d=data, city=city, cycle=cycle, locale=select_locale())
+    return render_template("indicators/city.html", d=data, city=city, cycle=cycle, locale=select_locale(),
+                           my_city_ids=member_city_ids(current_user))
 
 
 @bp.get("/cities/<slug>/cycles/<int:cycle_id>/indicators/<key>")
@@ -101,7 +102,7 @@ def evidence_behind(slug: str, cycle_id: int, key: str):
     city = city_or_404(slug)
     require("indicator.city", city)
     cycle = cycle_or_404(cycle_id)
-    if city.id not in cycle.city_ids:
+    if not compute.takes_part(cycle, city):
         abort(404)
     try:
         data = drilldown.passages_behind(city, cycle, key, request.args.get("breakdown") or "", current_user)
@@ -117,7 +118,7 @@ def answers_behind(slug: str, cycle_id: int, section_id: str):
     city = city_or_404(slug)
     require("indicator.city", city)
     cycle = cycle_or_404(cycle_id)
-    if city.id not in cycle.city_ids or cycle.rubric_version is None:
+    if not compute.takes_part(cycle, city) or cycle.rubric_version is None:
         abort(404)
     try:
         data = drilldown.answers_behind(city, cycle, section_id)

@@ -10,7 +10,7 @@ from ..input_limits import parse_id
 from ..i18n import gettext as _
 from ..i18n import select_locale
 from ..permissions import require
-from . import dashboard, network
+from . import compute, dashboard, network
 from .blueprint import bp
 from .definitions import text
 from .views import city_or_404, cycle_or_404
@@ -88,7 +88,7 @@ def city_chart_fragment(slug: str, name: str):
     city = city_or_404(slug)
     require("indicator.city", city)
     cycle = cycle_or_404(request.args.get("cycle", type=parse_id) or 0)
-    if city.id not in cycle.city_ids:
+    if not compute.takes_part(cycle, city):
         abort(404)
     locale = select_locale()
     found = city_chart(dashboard.city_dashboard(city, cycle, locale), name, locale)

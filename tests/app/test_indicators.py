@@ -254,3 +254,15 @@ def test_network_page_lists_cities_by_name(world, client):
     assert sensitivity.index("Beta Town") < sensitivity.index("Zeta City")
     rows = client.get(f"/indicators/network?cycle={world['cycle'].id}&format=json&table=coverage").get_json()["rows"]
     assert [r["slug"] for r in rows] == ["beta", "alpha"]
+
+
+def test_network_coverage_counts_items_and_coded_items(world, client):
+    login_as(client, world["secretariat"])
+    rows = client.get(f"/indicators/network?cycle={world['cycle'].id}&format=json&table=coverage").get_json()["rows"]
+    alpha = next(r for r in rows if r["slug"] == "alpha")
+    # Seven items whose consent stands (the withdrawn one is left out); six carry a counted coding (the seventh
+    # only a blind double-coding one).
+    assert (alpha["items"], alpha["coded"]) == (7, 6)
+    assert "no_groups" not in alpha["warnings"]  # the shelter testimony speaks for homeless people
+    beta = next(r for r in rows if r["slug"] == "beta")
+    assert (beta["items"], beta["coded"]) == (2, 2) and "no_groups" in beta["warnings"]

@@ -486,11 +486,14 @@ def test_rate_limits_fall_back_to_memory_when_redis_is_down(own_app, monkeypatch
     assert codes[:5] == [400] * 5 and codes[5] == 429
 
 
-@pytest.mark.xfail(strict=True, reason="auth.views.SignInLimits reads limiter.limiter directly: Flask-Limiter's "
-                   "in-memory fallback only engages once one of its own (decorated) limits has met the outage")
 def test_sign_in_works_as_the_first_request_while_redis_is_down(own_app):
     app = own_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", PROPAGATE_EXCEPTIONS=False)
     with app.app_context():
         email, password = _user()
-    response = app.test_client().post("/login", data={"email": email, "password": password})
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302
+    # Wrong passwords are still counted (in memory) and stop a guessing run.
+    client.post("/logout")
+    codes = [client.post("/login", data={"email": email, "password": "wrong"}).status_code for _ in range(6)]
+    assert codes[5] == 429
