@@ -56,6 +56,7 @@ def indicator_definitions():
 def value_out(row, slug: str) -> dict:
     return {"city": slug, "indicator": row.indicator_key, "kind": row.kind, "status": row.status,
             "value": row.value, "low": row.low, "high": row.high, "evidence_count": row.n, "hits": row.hits,
+            "proxy": row.kind == "numeric" and row.hits == 1,
             "method_hash": row.method_hash, "computed_at": row.computed_at.isoformat() if row.computed_at else None}
 
 

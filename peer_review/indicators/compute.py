@@ -95,8 +95,10 @@ def compute_city(cycle, version, indicator_set, city_id: int, evidence, own_leve
             result = evidence_data.evidence_value(definition, evidence, method)
         elif kind == "numeric":
             entry = numeric.get((city_id, definition["id"]))
+            # For a reported number, "hits" says whether the figure is a proxy (1) or the indicator itself (0),
+            # so that every place showing the value can mark a proxy as such.
             result = {"value": entry.value if entry else None, "low": None, "high": None, "n": 1 if entry else 0,
-                      "hits": 0, "status": "ok" if entry else "missing"}
+                      "hits": 1 if entry is not None and entry.is_proxy else 0, "status": "ok" if entry else "missing"}
         else:
             result = scores.criteria_value(definition, version, own_levels) if version is not None else \
                 {"value": None, "low": None, "high": None, "n": 0, "hits": 0, "status": "missing"}

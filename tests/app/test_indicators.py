@@ -266,3 +266,24 @@ def test_network_coverage_counts_items_and_coded_items(world, client):
     assert "no_groups" not in alpha["warnings"]  # the shelter testimony speaks for homeless people
     beta = next(r for r in rows if r["slug"] == "beta")
     assert (beta["items"], beta["coded"]) == (2, 2) and "no_groups" in beta["warnings"]
+
+
+def test_a_proxy_figure_is_marked_wherever_it_shows(world, client, api_token):
+    import datetime as dt
+
+    from peer_review.extensions import db
+    from peer_review.indicators.models import NumericEntry
+    db.session.add(NumericEntry(city_id=world["city_a"].id, cycle_id=world["cycle"].id, indicator_key="homicide_rate",
+                                value=12.5, unit="per_100k", period_start=dt.date(2026, 1, 1),
+                                period_end=dt.date(2026, 12, 31), source="Hospital admissions",
+                                is_proxy=True, proxy_note="Deaths by assault in hospital records"))
+    db.session.commit()
+    login_as(client, world["member"])
+    page = client.get(f"/indicators/cities/alpha?cycle={world['cycle'].id}").get_data(as_text=True)
+    numbers = page.split('id="numbers"')[1].split('id="breakdown"')[0]
+    assert "12.5" in numbers and "Proxy" in numbers and "Deaths by assault in hospital records" in numbers
+    trends = page.split('id="trends"')[1].split('id="peers"')[0]
+    assert "12.5" in trends and "Proxy" in trends
+    body = client.get(f"/api/v1/cycles/{world['cycle'].id}/indicator-values?indicator=homicide_rate&city=alpha",
+                      headers=api_token(world["member"])).get_json()
+    assert body["items"][0]["value"] == 12.5 and body["items"][0]["proxy"] is True
