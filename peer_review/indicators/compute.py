@@ -40,26 +40,37 @@ def _grouped(stmt) -> dict:
 
 def stamps(cycle, city_ids) -> dict[int, str]:
     """{city: data stamp} for the cycle."""
-    ids = list(city_ids)
-    items = _grouped(db.select(EvidenceItem.city_id, func.count(EvidenceItem.id), func.max(EvidenceItem.updated_at),
-                               func.sum(EvidenceItem.version))
-                     .filter(EvidenceItem.cycle_id == cycle.id, EvidenceItem.city_id.in_(ids))
-                     .group_by(EvidenceItem.city_id))
-    codings = _grouped(db.select(EvidenceItem.city_id, func.count(Coding.id), func.max(Coding.id), func.sum(Coding.code_id))
-                       .join(Coding, Coding.item_id == EvidenceItem.id)
-                       .filter(EvidenceItem.cycle_id == cycle.id, EvidenceItem.city_id.in_(ids),
-                               func.coalesce(Coding.sample_id, 0) == 0)
-                       .group_by(EvidenceItem.city_id))
-    answers = _grouped(db.select(Assessment.city_id, Assessment.state, func.count(Answer.id), func.max(Answer.updated_at),
-                                 func.sum(Answer.version))
-                       .join(Answer, Answer.assessment_id == Assessment.id, isouter=True)
-                       .filter(Assessment.cycle_id == cycle.id, Assessment.city_id.in_(ids))
-                       .group_by(Assessment.city_id, Assessment.state))
-    reviews = _grouped(db.select(Review.reviewed_city_id, func.count(Review.id), func.max(Review.released_at),
-                                 func.max(Review.updated_at))
-                       .filter(Review.cycle_id == cycle.id, Review.reviewed_city_id.in_(ids),
-                               Review.released_at.is_not(None))
-                       .group_by(Review.reviewed_city_id))
+    found = stamps_many([cycle], city_ids)
+    return {city: found[(cycle.id, city)] for city in city_ids}
+
+
+def stamps_many(cycles, city_ids) -> dict[tuple[int, int], str]:
+    """{(cycle id, city id): data stamp} for several cycles at once: the same grouped queries, by cycle too."""
+    ids, cycle_ids = list(city_ids), [c.id for c in cycles]
+
+    def by_pair(stmt) -> dict:
+        return {(row[0], row[1]): tuple(str(x) for x in row[2:]) for row in db.session.execute(stmt)}
+
+    items = by_pair(db.select(EvidenceItem.cycle_id, EvidenceItem.city_id, func.count(EvidenceItem.id),
+                              func.max(EvidenceItem.updated_at), func.sum(EvidenceItem.version))
+                    .filter(EvidenceItem.cycle_id.in_(cycle_ids), EvidenceItem.city_id.in_(ids))
+                    .group_by(EvidenceItem.cycle_id, EvidenceItem.city_id))
+    codings = by_pair(db.select(EvidenceItem.cycle_id, EvidenceItem.city_id, func.count(Coding.id), func.max(Coding.id),
+                                func.sum(Coding.code_id))
+                      .join(Coding, Coding.item_id == EvidenceItem.id)
+                      .filter(EvidenceItem.cycle_id.in_(cycle_ids), EvidenceItem.city_id.in_(ids),
+                              func.coalesce(Coding.sample_id, 0) == 0)
+                      .group_by(EvidenceItem.cycle_id, EvidenceItem.city_id))
+    answers = by_pair(db.select(Assessment.cycle_id, Assessment.city_id, Assessment.state, func.count(Answer.id),
+                                func.max(Answer.updated_at), func.sum(Answer.version))
+                      .join(Answer, Answer.assessment_id == Assessment.id, isouter=True)
+                      .filter(Assessment.cycle_id.in_(cycle_ids), Assessment.city_id.in_(ids))
+                      .group_by(Assessment.cycle_id, Assessment.city_id, Assessment.state))
+    reviews = by_pair(db.select(Review.cycle_id, Review.reviewed_city_id, func.count(Review.id),
+                                func.max(Review.released_at), func.max(Review.updated_at))
+                      .filter(Review.cycle_id.in_(cycle_ids), Review.reviewed_city_id.in_(ids),
+                              Review.released_at.is_not(None))
+                      .group_by(Review.cycle_id, Review.reviewed_city_id))
     numbers = _grouped(db.select(NumericEntry.city_id, func.count(NumericEntry.id), func.max(NumericEntry.updated_at),
                                  func.sum(NumericEntry.version))
                        .filter(NumericEntry.city_id.in_(ids)).group_by(NumericEntry.city_id))
@@ -67,11 +78,14 @@ def stamps(cycle, city_ids) -> dict[int, str]:
                      .filter(LocalIndicator.city_id.in_(ids)).group_by(LocalIndicator.city_id))
     codebook = db.session.execute(db.select(func.count(Code.id), func.max(Code.id),
                                             func.sum(func.coalesce(Code.parent_id, 0)))).one()
-    common = f"{cycle.rubric_version_id}|{tuple(codebook)}"
     out = {}
-    for city in ids:
-        raw = "|".join(str(part.get(city)) for part in (items, codings, answers, reviews, numbers, local))
-        out[city] = hashlib.sha256(f"{common}|{raw}".encode()).hexdigest()[:32]
+    for cycle in cycles:
+        common = f"{cycle.rubric_version_id}|{tuple(codebook)}"
+        for city in ids:
+            pair = (cycle.id, city)
+            raw = "|".join(str(part.get(pair)) for part in (items, codings, answers, reviews)) + "|" + \
+                "|".join(str(part.get(city)) for part in (numbers, local))
+            out[pair] = hashlib.sha256(f"{common}|{raw}".encode()).hexdigest()[:32]
     return out
 
 
@@ -128,6 +142,34 @@ def refresh(cycle, city_ids=None) -> dict[int, dict[str, IndicatorValue]]:
     if stale:
         _recompute(cycle, indicator_set, method, stale, current, stored)
     return {c: stored.get(c, {}) for c in ids}
+
+
+def refresh_city(cycles, city_id: int) -> dict[int, dict[str, IndicatorValue]]:
+    """{cycle id: {indicator key: IndicatorValue}} of one city over several cycles (its trend), with the stamps
+    and the stored values read in one pass for all of them; only stale cycles are recomputed."""
+    cycles = list(cycles)
+    if not cycles:
+        return {}
+    for cycle in cycles:
+        if cycle.indicator_set_id is None:
+            defs.set_for_cycle(cycle)
+            db.session.commit()
+    current = stamps_many(cycles, [city_id])
+    stored: dict[int, dict[str, IndicatorValue]] = defaultdict(dict)
+    for row in db.session.execute(db.select(IndicatorValue).filter(
+            IndicatorValue.cycle_id.in_([c.id for c in cycles]), IndicatorValue.city_id == city_id,
+            IndicatorValue.breakdown == "")).scalars():
+        stored[row.cycle_id][row.indicator_key] = row
+    for cycle in cycles:
+        rows = stored.get(cycle.id)
+        stamp = current[(cycle.id, city_id)]
+        if not rows or any(r.data_stamp != stamp for r in rows.values()):
+            indicator_set = defs.set_for_cycle(cycle)
+            by_city = {city_id: dict(rows or {})}
+            _recompute(cycle, indicator_set, defs.method_settings(indicator_set), [city_id], {city_id: stamp},
+                       by_city)
+            stored[cycle.id] = by_city[city_id]
+    return {c.id: stored.get(c.id, {}) for c in cycles}
 
 
 def _recompute(cycle, indicator_set, method, stale, current, stored) -> None:

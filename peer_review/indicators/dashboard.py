@@ -20,12 +20,13 @@ def _value_dict(row) -> dict | None:
             "status": row.status, "kind": row.kind, "method_hash": row.method_hash}
 
 
-def trends(city, cycles, key_list) -> dict[str, list[dict]]:
+def trends(city, cycles, key_list, by_cycle=None) -> dict[str, list[dict]]:
     """{indicator: [{cycle, cycle_id, value, low, high, status, method_hash, method_break}]} oldest first; a
     break is marked where the method hash differs from the cycle before."""
     series = {k: [] for k in key_list}
+    by_cycle = compute.refresh_city(cycles, city.id) if by_cycle is None else by_cycle
     for cycle in cycles:
-        values = compute.refresh(cycle, [city.id]).get(city.id, {})
+        values = by_cycle.get(cycle.id, {})
         for key in key_list:
             row = values.get(key)
             previous = next((p for p in reversed(series[key]) if p["method_hash"]), None)
@@ -58,7 +59,7 @@ def recommendations_followup(city, cycle) -> list[dict]:
              "criteria": list(rec.criterion_ids or []), "response": responses.get(rec.id)} for rec, review in rows]
 
 
-def peer_distribution(cycle, city, indicator_keys) -> dict | None:
+def peer_distribution(cycle, city, indicator_keys, own_values=None) -> dict | None:
     """The city's peer group in the cycle and, per indicator, the group's five-number summary and the city's own
     value; None when no grouping has been run or the city is not in a group. The city's own value is fresh; the
     other members' are their stored values (recomputing a whole group on every view cost seconds), which each
@@ -71,7 +72,8 @@ def peer_distribution(cycle, city, indicator_keys) -> dict | None:
     if not found:
         return None
     label, name, member_ids = found
-    own_values = compute.refresh(cycle, [city.id]).get(city.id, {})
+    if own_values is None:
+        own_values = compute.refresh(cycle, [city.id]).get(city.id, {})
     others = [m for m in member_ids if m != city.id]
     stored = compute.stored_values(cycle, others, indicator_keys)
     out = {}
@@ -90,7 +92,11 @@ def city_dashboard(city, cycle, locale: str = "en", breakdown: str = "type") -> 
     method = defs.method_settings(indicator_set)
     definitions = defs.definitions_for(indicator_set, city.id)
     by_key = {d["id"]: d for d in definitions}
-    values = compute.refresh(cycle, [city.id]).get(city.id, {})
+    cycles = [c for c in compute.cycles_of_city(city) if c.state != "draft" or c.id == cycle.id]
+    if cycle.id not in {c.id for c in cycles}:
+        cycles.append(cycle)
+    by_cycle = compute.refresh_city(cycles, city.id)
+    values = by_cycle.get(cycle.id, {})
     evidence = evidence_data.load(cycle.id, [city.id]).get(city.id) or evidence_data.CityEvidence()
     version = cycle.rubric_version
     own_levels = scores.self_levels(cycle.id, [city.id]).get(city.id, {}) if version is not None else {}
@@ -105,7 +111,6 @@ def city_dashboard(city, cycle, locale: str = "en", breakdown: str = "type") -> 
             entry["rubric"] = rubric if rubric["criteria"] else None
         families.setdefault(definition.get("family", "context"), []).append(entry)
 
-    cycles = [c for c in compute.cycles_of_city(city) if c.state != "draft" or c.id == cycle.id]
     numeric_rows = _numeric_rows(cycle, city, [d for d in definitions if compute.kind_of(d) == "numeric"], values)
     evidence_keys = [d["id"] for d in definitions if compute.kind_of(d) == "evidence"]
     return {
@@ -117,11 +122,11 @@ def city_dashboard(city, cycle, locale: str = "en", breakdown: str = "type") -> 
         "breakdown": breakdown_table(definitions, evidence, method, breakdown),
         "numeric": numeric_rows,
         "cycles": cycles,
-        "trends": trends(city, cycles, [d["id"] for d in definitions]),
+        "trends": trends(city, cycles, [d["id"] for d in definitions], by_cycle),
         "previous": previous_cycle(cycles, cycle),
         "recommendations": recommendations_followup(city, previous_cycle(cycles, cycle)),
         "peer": peer_distribution(cycle, city, evidence_keys + [d["id"] for d in definitions
-                                                                 if compute.kind_of(d) == "numeric"]),
+                                                                 if compute.kind_of(d) == "numeric"], values),
     }
 
 
