@@ -23,25 +23,32 @@ def _pattern(pattern: str):
 
 def _locale():
     """The page's locale, looked up once per request (the filters run hundreds of times on a dashboard)."""
-    from flask import has_request_context, request
+    from flask.globals import _cv_request
     from flask_babel import get_locale
-    if not has_request_context():
+    ctx = _cv_request.get(None)
+    if ctx is None:
         return get_locale()
     # Kept in the request's own environ (not flask.g, which tests and CLI calls may share across requests).
-    if "pr.number_locale" not in request.environ:
-        request.environ["pr.number_locale"] = get_locale()
-    return request.environ["pr.number_locale"]
+    environ = ctx.request.environ
+    if "pr.number_locale" not in environ:
+        environ["pr.number_locale"] = get_locale()
+    return environ["pr.number_locale"]
+
+
+@lru_cache(maxsize=4096)
+def _formatted(pattern: str, value: float, locale) -> str:
+    return _pattern(pattern).apply(value, locale)
 
 
 @bp.app_template_filter("share")
 def share_filter(value) -> str:
-    """A share of items (0–1) as a whole percentage in the page's locale."""
-    return "" if value is None else _pattern("#,##0%").apply(value, _locale())
+    """A share of items (0–1) as a whole percentage in the page's locale (the same few values recur)."""
+    return "" if value is None else _formatted("#,##0%", round(value, 6), _locale())
 
 
 @bp.app_template_filter("decimal1")
 def decimal1_filter(value) -> str:
-    return "" if value is None else _pattern("#,##0.0").apply(value, _locale())
+    return "" if value is None else _formatted("#,##0.0", round(value, 6), _locale())
 
 
 @bp.app_template_global("itext")
@@ -67,3 +74,20 @@ def voice_pair(pair) -> str:
 def draws_on_global(definition: dict) -> str:
     from .tables import draws_on
     return draws_on(definition)
+
+
+@bp.app_template_global("value_html")
+def value_html_global(v, definition, method):
+    from .display import value_html
+    return value_html(v, definition, method, share_filter, decimal1_filter, _number)
+
+
+@bp.app_template_global("tier_html")
+def tier_html_global(tier):
+    from .display import tier_html
+    return tier_html(tier)
+
+
+def _number(value) -> str:
+    from flask_babel import format_decimal
+    return "" if value is None else format_decimal(value)
