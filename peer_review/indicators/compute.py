@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..assessments.models import Answer, Assessment
 from ..coding.models import Code, Coding
@@ -173,37 +174,61 @@ def refresh_city(cycles, city_id: int) -> dict[int, dict[str, IndicatorValue]]:
 
 
 def _recompute(cycle, indicator_set, method, stale, current, stored) -> None:
+    """Compute the stale cities' values and store them: changed rows in one executemany UPDATE, new rows in one
+    INSERT (row by row through the ORM, a 500-city cycle made 12,000 statements)."""
     version = cycle.rubric_version
     evidence = evidence_data.load(cycle.id, stale)
     own = scores.self_levels(cycle.id, stale) if version is not None else {}
     numeric = _numeric_values(cycle, stale)
     now = utcnow()
+    updates, inserts, removed = [], [], []
     for city_id in stale:
         values = compute_city(cycle, version, indicator_set, city_id, evidence.get(city_id) or
                               evidence_data.CityEvidence(), own.get(city_id, {}), numeric, method)
         rows = stored.setdefault(city_id, {})
         wanted = {v["indicator_key"] for v in values}
-        for key in [k for k in rows if k not in wanted]:
-            db.session.delete(rows.pop(key))
+        removed += [rows.pop(k).id for k in [k for k in rows if k not in wanted]]
         for value in values:
+            cells = dict(value, data_stamp=current[city_id], computed_at=now)
             row = rows.get(value["indicator_key"])
             if row is None:
-                row = IndicatorValue(cycle_id=cycle.id, city_id=city_id, breakdown="", **value)
-                rows[value["indicator_key"]] = row
-                db.session.add(row)
+                inserts.append(dict(cells, cycle_id=cycle.id, city_id=city_id, breakdown=""))
             else:
-                for name, v in value.items():
-                    setattr(row, name, v)
-            row.data_stamp = current[city_id]
-            row.computed_at = now
+                for name, v in cells.items():
+                    set_committed_value(row, name, v)  # the row object shows what the UPDATE below stores
+                updates.append(dict(cells, id=row.id))
     try:
         with db.session.begin_nested():
-            db.session.flush()
+            if removed:
+                db.session.execute(db.delete(IndicatorValue).where(IndicatorValue.id.in_(removed)))
+            if updates:
+                db.session.execute(db.update(IndicatorValue), updates)
+            if inserts:
+                db.session.execute(db.insert(IndicatorValue), inserts)
     except IntegrityError:
         # Another request stored the same cells a moment ago: theirs are as fresh as ours.
         db.session.rollback()
         return
-    db.session.commit()
+    if inserts:
+        fresh = {(i["city_id"], i["indicator_key"]) for i in inserts}
+        for row in db.session.execute(db.select(IndicatorValue).filter(
+                IndicatorValue.cycle_id == cycle.id, IndicatorValue.city_id.in_({c for c, _k in fresh}),
+                IndicatorValue.breakdown == "")).scalars():
+            if (row.city_id, row.indicator_key) in fresh:
+                stored[row.city_id][row.indicator_key] = row
+    _commit_keeping_objects()
+
+
+def _commit_keeping_objects() -> None:
+    """Commit the stored values without expiring what the session holds: the page goes on to read the rows just
+    written, and expired objects would be reloaded one query each."""
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
 
 
 def cycles_of_city(city) -> list:
