@@ -60,7 +60,11 @@ def definitions_table(indicator_set, locale: str) -> dict:
 def draws_on(d: dict) -> str:
     parts = []
     if d.get("codes"):
-        parts.append(_("codes: %(codes)s", codes=", ".join(d["codes"])))
+        support = [c for c in d["codes"] if not c.startswith("-")]
+        against = [c[1:] for c in d["codes"] if c.startswith("-")]
+        parts.append(_("codes: %(codes)s", codes=", ".join(support)))
+        if against:
+            parts.append(_("counting against it: %(codes)s", codes=", ".join(against)))
     if d.get("criteria"):
         parts.append(_("criteria: %(criteria)s", criteria=", ".join(d["criteria"])))
     if d.get("numeric"):
