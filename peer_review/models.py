@@ -17,3 +17,4 @@ from .reviews.models import (  # noqa: F401,E402
 from .notifications.models import Notification, ReminderLog  # noqa: F401,E402
 from .indicators.models import (  # noqa: F401,E402
     FieldTrialRating, IndicatorSet, IndicatorValue, LocalIndicator, NumericEntry, NumericEntryRevision, PeerGrouping)
+from .reports.models import Report, ReportRevision  # noqa: F401,E402
