@@ -36,8 +36,10 @@ demo: db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite, then the database-facing part again on a throwaway PostgreSQL.
+# The default suite, then the slow part (the route walk as every role) and the browser tests: all of it, always.
 test: install browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "slow or browser"
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -m "not browser" --ignore=tests/nlp --ignore=tests/unit
 
 test-sqlite: install

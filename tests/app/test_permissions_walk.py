@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import login_as
 
+# About 1,500 route-and-role cases (two minutes): run apart from the default suite (`make test` runs both).
+pytestmark = pytest.mark.slow
+
 ROLES = ["anonymous", "member", "other_coordinator", "facilitator", "secretariat", "admin"]
 
 
