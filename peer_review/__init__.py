@@ -198,6 +198,9 @@ def register_blueprints(app: Flask) -> None:
         views as indicator_views, views_charts, views_network, views_numeric, views_peergroups, views_trials)
     from .indicators.blueprint import bp as indicators_bp
     app.register_blueprint(indicators_bp)
+    from .exports import views as exports_views  # noqa: F401  (routes on the exports blueprint)
+    from .exports.blueprint import bp as exports_bp
+    app.register_blueprint(exports_bp)
     load_endpoints()
     app.register_blueprint(api_bp)
 
