@@ -239,5 +239,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     from .notifications.commands import reminders_cli
     app.cli.add_command(reminders_cli)
+    from .backup.commands import export_all_command, import_all_command
+    app.cli.add_command(export_all_command)
+    app.cli.add_command(import_all_command)
     from .indicators.commands import indicators_cli
     app.cli.add_command(indicators_cli)
