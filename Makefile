@@ -58,6 +58,9 @@ browser-deps:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "Browser tests will be skipped: install Debian's chromium (sudo apt-get install chromium)"; fi; }
+	@test -x /usr/bin/pdftotext || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "Report text checks will be skipped: install Debian's poppler-utils (pdftotext)"; fi; }
 
 # Rebuild static/ from the pinned front-end sources in frontend/package.json (needs npm; output is committed).
 assets:

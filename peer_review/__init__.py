@@ -198,6 +198,9 @@ def register_blueprints(app: Flask) -> None:
         views as indicator_views, views_charts, views_network, views_numeric, views_peergroups, views_trials)
     from .indicators.blueprint import bp as indicators_bp
     app.register_blueprint(indicators_bp)
+    from .reports import views as report_views  # noqa: F401  (routes on the reports blueprint)
+    from .reports.blueprint import bp as reports_bp
+    app.register_blueprint(reports_bp)
     from .exports import views as exports_views  # noqa: F401  (routes on the exports blueprint)
     from .exports.blueprint import bp as exports_bp
     app.register_blueprint(exports_bp)

@@ -22,6 +22,7 @@ ENDPOINT_MODULES = [
     "peer_review.indicators.api_trials",
     "peer_review.indicators.api_peergroups",
     "peer_review.exports.api",
+    "peer_review.reports.api",
     "peer_review.api.openapi",
 ]
 

@@ -6,6 +6,7 @@ import re
 from ..i18n import lazy_gettext as _l
 
 ACTIONS = {
+    "report.publish": _l("Report revision published"),
     "indicator.local_create": _l("Local indicator added"),
     "indicator.local_update": _l("Local indicator changed"),
     "indicator.local_retire": _l("Local indicator retired"),
@@ -88,6 +89,7 @@ ACTIONS = {
 }
 
 OBJECT_TYPES = {
+    "report_revision": _l("Report revision"),
     "local_indicator": _l("Local indicator"),
     "indicator_set": _l("Indicator definitions"),
     "numeric_entry": _l("Reported number"),
