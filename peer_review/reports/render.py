@@ -7,6 +7,7 @@ is read from static/css/report.css and charts are inline SVG.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,9 @@ from flask_babel import gettext as _
 from .. import charts
 from ..evidence.sanitize import render_markdown
 from .snapshot import snapshot_hash
+
+# WeasyPrint logs every layout step at INFO: dozens of lines per report in the app's (JSON) logs. Warnings stay.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 TEMPLATES = {"peer_review": "reports/peer_review.html", "cycle": "reports/cycle.html"}
 BODIES = {"peer_review": "reports/_peer_review_body.html", "cycle": "reports/_cycle_body.html"}
