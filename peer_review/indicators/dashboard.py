@@ -82,6 +82,8 @@ def peer_distribution(cycle, city, indicator_keys, own_values=None) -> dict | No
         own_value = own.value if own is not None and own.status == "ok" else None
         present = stored.get(key, []) + ([own_value] if own_value is not None else [])
         out[key] = {"summary": methods.quartiles(present), "own": own_value, "values": sorted(present),
+                    "own_low": own.low if own_value is not None and own.kind == "evidence" else None,
+                    "own_high": own.high if own_value is not None and own.kind == "evidence" else None,
                     "own_proxy": bool(own is not None and own.kind == "numeric" and own.hits)}
     return {"label": label, "name": name, "size": len(member_ids), "indicators": out,
             "computed": 1 + len(compute.cities_with_values(cycle, others))}
