@@ -90,7 +90,7 @@ def stamps_many(cycles, city_ids) -> dict[tuple[int, int], str]:
     return out
 
 
-def _numeric_values(cycle, city_ids) -> dict:
+def numeric_values(cycle, city_ids) -> dict:
     try:
         from .numeric import values_for_cycle
     except ImportError:  # pragma: no cover - the numeric entries module is part of the package
@@ -179,7 +179,7 @@ def _recompute(cycle, indicator_set, method, stale, current, stored) -> None:
     version = cycle.rubric_version
     evidence = evidence_data.load(cycle.id, stale)
     own = scores.self_levels(cycle.id, stale) if version is not None else {}
-    numeric = _numeric_values(cycle, stale)
+    numeric = numeric_values(cycle, stale)
     now = utcnow()
     updates, inserts, removed = [], [], []
     for city_id in stale:
@@ -240,6 +240,12 @@ def cycles_of_city(city) -> list:
     return list(db.session.execute(
         db.select(Cycle).join(cycle_cities, cycle_cities.c.cycle_id == Cycle.id).options(lazyload(Cycle.cities))
         .filter(cycle_cities.c.city_id == city.id).order_by(Cycle.starts_on, Cycle.id)).scalars())
+
+
+def latest_started(cycles):
+    """The most recent of ``cycles`` (oldest first) that is under way or closed, else the most recent; None if none."""
+    started = [c for c in cycles if c.state != "draft"]
+    return (started or list(cycles) or [None])[-1]
 
 
 def takes_part(cycle, city) -> bool:

@@ -133,7 +133,7 @@ def city_dashboard(city, cycle, locale: str = "en", breakdown: str = "type") -> 
 
 
 def _numeric_rows(cycle, city, numeric_definitions, values) -> list[dict]:
-    entries = compute._numeric_values(cycle, [city.id])
+    entries = compute.numeric_values(cycle, [city.id])
     rows = []
     for definition in numeric_definitions:
         entry = entries.get((city.id, definition["id"]))

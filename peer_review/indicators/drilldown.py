@@ -34,7 +34,7 @@ def passages_behind(city, cycle, key: str, breakdown: str, viewer) -> dict:
         out["value"] = compute.refresh(cycle, [city.id]).get(city.id, {}).get(key)
         return out
     if kind == "numeric":
-        entries = compute._numeric_values(cycle, [city.id])
+        entries = compute.numeric_values(cycle, [city.id])
         out["entry"] = entries.get((city.id, key))
         out["value"] = compute.refresh(cycle, [city.id]).get(city.id, {}).get(key)
         return out

@@ -306,15 +306,7 @@ def update_entry(entry: NumericEntry, data: dict, definitions: list[dict], versi
     _apply(entry, clean)
     if entry.snapshot() == before and entry.cycle_id == current["cycle_id"]:
         return entry  # nothing changed: no new version
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleVersion(db.session.get(NumericEntry, entry.id).version) from None
-    _revision(entry, actor, source)
-    record("numeric.update", "numeric_entry", entry.id, summary=_summary(entry), before=before,
-           after=entry.snapshot(), actor=actor)
-    return entry
+    return _save_change(entry, before, "numeric.update", actor, source)
 
 
 def withdraw_entry(entry: NumericEntry, version, *, actor=None, source: str = "form") -> NumericEntry:
@@ -323,14 +315,20 @@ def withdraw_entry(entry: NumericEntry, version, *, actor=None, source: str = "f
         return entry
     before = entry.snapshot()
     entry.withdrawn = True
+    return _save_change(entry, before, "numeric.withdraw", actor, source)
+
+
+def _save_change(entry: NumericEntry, before: dict, action: str, actor, source: str) -> NumericEntry:
+    """Flush a changed entry (a concurrent change since its version was read is a StaleVersion), then keep the
+    revision and the audit entry."""
     try:
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
         raise StaleVersion(db.session.get(NumericEntry, entry.id).version) from None
     _revision(entry, actor, source)
-    record("numeric.withdraw", "numeric_entry", entry.id, summary=_summary(entry), before=before,
-           after=entry.snapshot(), actor=actor)
+    record(action, "numeric_entry", entry.id, summary=_summary(entry), before=before, after=entry.snapshot(),
+           actor=actor)
     return entry
 
 

@@ -32,9 +32,7 @@ def cycle_or_404(cycle_id: int) -> Cycle:
 
 def default_cycle(city: City) -> Cycle | None:
     """The most recent cycle the city takes part in that is under way or closed (else the most recent)."""
-    cycles = compute.cycles_of_city(city)
-    started = [c for c in cycles if c.state != "draft"]
-    return (started or cycles or [None])[-1]
+    return compute.latest_started(compute.cycles_of_city(city))
 
 
 @bp.get("/")

@@ -10,7 +10,7 @@ from ..input_limits import parse_id
 from ..i18n import gettext as _
 from ..i18n import select_locale
 from ..permissions import require
-from . import network, tables
+from . import compute, network, tables
 from .blueprint import bp
 from .definitions import text
 
@@ -23,8 +23,7 @@ def _cycle():
         if chosen is None:
             abort(404)
         return chosen, cycles
-    started = [c for c in cycles if c.state != "draft"]
-    return (started or cycles or [None])[-1], cycles
+    return compute.latest_started(cycles), cycles
 
 
 @bp.get("/network", endpoint="network")
