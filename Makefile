@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The Spanish and French catalogues are compiled on every install (the .mo files are not committed).
 install: $(STAMP)
+	@$(BIN)/pybabel compile -q -d peer_review/translations
 
 secret:
 	@mkdir -p instance
@@ -85,8 +87,10 @@ assets:
 	cd frontend && node --input-type=module -e "import {createDefaultStyle} from 'vega-tooltip'; \
 	  process.stdout.write(createDefaultStyle('vg-tooltip-element'))" > ../static/vendor/vega/vega-tooltip.css
 
+# After changing user-facing text: refresh the template and both catalogues, then translate the new entries.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o peer_review/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --sort-by-file -o peer_review/translations/messages.pot .
+	$(BIN)/pybabel update -i peer_review/translations/messages.pot -d peer_review/translations --no-fuzzy-matching -w 120
 
 bench: install
 	@for b in bench/bench_*.py; do [ "$$b" = bench/bench_load.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -201,6 +201,12 @@ def register_blueprints(app: Flask) -> None:
     from .reports import views as report_views  # noqa: F401  (routes on the reports blueprint)
     from .reports.blueprint import bp as reports_bp
     app.register_blueprint(reports_bp)
+    from .practices import views as practices_views  # noqa: F401  (routes on the practices blueprint)
+    from .practices.blueprint import bp as practices_bp
+    app.register_blueprint(practices_bp)
+    from .opendata import views as opendata_views  # noqa: F401  (routes on the open data blueprint)
+    from .opendata.blueprint import bp as opendata_bp
+    app.register_blueprint(opendata_bp)
     from .exports import views as exports_views  # noqa: F401  (routes on the exports blueprint)
     from .exports.blueprint import bp as exports_bp
     app.register_blueprint(exports_bp)
@@ -212,6 +218,7 @@ def register_jobs(app: Flask) -> None:
     """Job handlers, and the single-process default worker: a thread started with the first request."""
     from .coding import suggestions  # noqa: F401  (registers the NLP job handlers)
     from .evidence import attachments  # noqa: F401  (registers the attachment text job)
+    from .reports import jobs as report_jobs  # noqa: F401  (registers the report rendering job)
     from .jobs.worker import start_thread_worker
 
     if app.testing or app.config.get("JOBS_BACKEND", "thread") != "thread":

@@ -91,6 +91,9 @@ class Defaults:
     # Background jobs: "thread" runs them in the web process (no extra server); "worker" leaves them to
     # `flask --app wsgi jobs work`; "rq" sends them to RQ workers on Redis (REDIS_URL) for several workers.
     JOBS_BACKEND = "thread"
+    # A report expected to take longer than this many seconds to render is rendered by a background job, with
+    # progress on the page; shorter ones render within the request.
+    REPORT_INLINE_SECONDS = 3.0
     REDIS_URL = "redis://localhost:6379/0"
     JOBS_TIMEOUT = 3600  # RQ kills a job's work horse after this many seconds (the row is then settled)
     JOBS_STALE_MINUTES = 60  # thread/worker backends: a row running this long at start-up was left by a dead process

@@ -17,4 +17,6 @@ from .reviews.models import (  # noqa: F401,E402
 from .notifications.models import Notification, ReminderLog  # noqa: F401,E402
 from .indicators.models import (  # noqa: F401,E402
     FieldTrialRating, IndicatorSet, IndicatorValue, LocalIndicator, NumericEntry, NumericEntryRevision, PeerGrouping)
-from .reports.models import Report, ReportRevision  # noqa: F401,E402
+from .reports.models import Report, ReportRender, ReportRevision, ReportStory  # noqa: F401,E402
+from .practices.models import Practice  # noqa: F401,E402
+from .opendata.models import OpenDataRelease  # noqa: F401,E402

@@ -17,6 +17,8 @@ ENDPOINT_MODULES = [
     "peer_review.assignments.api",
     "peer_review.reviews.api",
     "peer_review.reviews.api_responses",
+    "peer_review.practices.api",
+    "peer_review.opendata.api",
     "peer_review.indicators.api",
     "peer_review.indicators.api_numeric",
     "peer_review.indicators.api_trials",

@@ -18,7 +18,7 @@ from .views import pdf_response
 
 
 class ReportPublishSchema(Schema):
-    kind = fields.String(load_default="peer_review", validate=validate.OneOf(["peer_review", "cycle"]))
+    kind = fields.String(load_default="peer_review", validate=validate.OneOf(["peer_review", "state_of_safety", "cycle"]))
     cycle_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     city = fields.String(validate=validate.Length(min=1, max=80))  # the city's slug; not for the cycle report
     locale = fields.String(load_default="en", validate=validate.OneOf(["en", "es", "fr"]))
@@ -91,10 +91,10 @@ def publish_report():
     body = load_json(ReportPublishSchema())
     cycle = db.session.get(Cycle, body["cycle_id"])
     city = None
-    if body["kind"] == "peer_review":
+    if body["kind"] != "cycle":
         city = db.session.execute(db.select(City).filter_by(slug=body.get("city", ""))).scalar_one_or_none()
     if cycle is None or cycle.rubric_version_id is None or (
-            body["kind"] == "peer_review" and (city is None or city not in cycle.cities)):
+            body["kind"] != "cycle" and (city is None or city not in cycle.cities)):
         raise ApiError(422, "invalid", _l("No such cycle and city"), {"cycle_id": ["invalid"], "city": ["invalid"]})
     report = ops.get_or_create(body["kind"], cycle, city, body["locale"])
     try:
@@ -127,3 +127,77 @@ def get_report_revision_pdf(revision_id):
     response = pdf_response(revision.pdf, f"report-{revision.report_id}-r{revision.number}")
     response.headers["X-Content-SHA256"] = revision.pdf_sha256
     return response
+
+
+class ReportRenderSchema(Schema):
+    kind = fields.String(load_default="peer_review", validate=validate.OneOf(["peer_review", "state_of_safety", "cycle"]))
+    cycle_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    city = fields.String(validate=validate.Length(min=1, max=80))
+    locale = fields.String(load_default="en", validate=validate.OneOf(["en", "es", "fr"]))
+
+
+@bp.post("/reports/render")
+@token_required
+def render_report():
+    """Render a report's current draft.
+    ---
+    post:
+      tags: [reports]
+      summary: The draft as PDF now, or 202 with a job to follow when it is long (rendered in the background)
+      security: [{bearerAuth: []}]
+      requestBody: {content: {application/json: {schema: ReportRenderSchema}}}
+      responses:
+        200: {description: "The PDF", content: {application/pdf: {}}}
+        202: {description: "Rendering in the background: follow status_url", content: {application/json: {schema: {type: object}}}}
+        404: {description: "No such report, or not visible"}
+        422: {description: "Invalid request"}
+    """
+    from flask import url_for
+
+    from . import jobs as report_jobs
+    from . import snapshot
+    require("report.menu")
+    body = load_json(ReportRenderSchema())
+    cycle = db.session.get(Cycle, body["cycle_id"])
+    city = None
+    if body["kind"] != "cycle":
+        city = db.session.execute(db.select(City).filter_by(slug=body.get("city", ""))).scalar_one_or_none()
+    if cycle is None or cycle.rubric_version_id is None or (
+            body["kind"] != "cycle" and (city is None or city not in cycle.cities)):
+        raise ApiError(422, "invalid", _l("No such cycle and city"), {"cycle_id": ["invalid"], "city": ["invalid"]})
+    report = ops.find(body["kind"], cycle, city, body["locale"]) or Report(
+        kind=body["kind"], cycle_id=cycle.id, city_id=city.id if city else None, locale=body["locale"],
+        cycle=cycle, city=city)
+    if not can(current_user, "report.view", report):
+        raise ApiError(404, "not_found", _l("No such report"))
+    from flask_babel import force_locale
+    with force_locale(body["locale"]):
+        data = snapshot.build(report)
+    if report_jobs.in_background(data):
+        job = report_jobs.start(report, current_user)
+        db.session.commit()
+        return jsonify({"job": job.id, "status_url": url_for("api.get_report_render", render_job_id=job.id)}), 202
+    return pdf_response(report_jobs.draft_pdf(data), f"{body['kind']}-{cycle.id}-draft")
+
+
+@bp.get("/reports/renders/<int:render_job_id>")
+@token_required
+def get_report_render(render_job_id):
+    """A report rendered in the background.
+    ---
+    get:
+      tags: [reports]
+      summary: Progress of a background rendering, and where to download the PDF once done
+      security: [{bearerAuth: []}]
+      parameters: [{in: path, name: render_job_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: "OK", content: {application/json: {schema: {type: object}}}}
+        404: {description: "No such rendering, or not yours"}
+    """
+    from ..jobs.models import Job
+    from . import jobs as report_jobs
+    job = db.session.get(Job, render_job_id)
+    if job is None or job.kind != report_jobs.KIND or not can(current_user, "report.job", job):
+        raise ApiError(404, "not_found", _l("No such rendering"))
+    out = {"id": job.id, "state": job.state, "progress": job.progress, "result": job.result or {}}
+    return jsonify(out)

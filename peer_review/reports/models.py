@@ -55,3 +55,34 @@ class ReportRevision(db.Model):
     report = relationship("Report", back_populates="revisions")
     supersedes = relationship("ReportRevision", remote_side=[id])
     published_by = relationship("User")
+
+
+class ReportStory(db.Model):
+    """An evidence item chosen for a city's "State of Safety" report. Only items whose consent allows publication
+    and which are not restricted can be chosen; the snapshot checks again when it is built."""
+    __tablename__ = "report_stories"
+    __table_args__ = (db.UniqueConstraint("cycle_id", "city_id", "item_id", name="uq_report_stories_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(db.ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    city_id: Mapped[int] = mapped_column(db.ForeignKey("cities.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(db.ForeignKey("evidence_items.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    chosen_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="SET NULL"))
+    chosen_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow)
+
+    item = relationship("EvidenceItem")
+
+
+class ReportRender(db.Model):
+    """A draft PDF rendered by a background job, kept by its snapshot's hash and the renderer's version so the
+    page that waited for it can download it (and a second download does not render again)."""
+    __tablename__ = "report_renders"
+    __table_args__ = (db.UniqueConstraint("snapshot_hash", "renderer_version", name="uq_report_renders_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_hash: Mapped[str] = mapped_column(db.String(64))
+    renderer_version: Mapped[str] = mapped_column(db.String(120))
+    pdf: Mapped[bytes] = mapped_column(db.LargeBinary)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[object] = mapped_column(db.DateTime, default=utcnow, index=True)

@@ -24,8 +24,10 @@ from .snapshot import snapshot_hash
 # WeasyPrint logs every layout step at INFO: dozens of lines per report in the app's (JSON) logs. Warnings stay.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
-TEMPLATES = {"peer_review": "reports/peer_review.html", "cycle": "reports/cycle.html"}
-BODIES = {"peer_review": "reports/_peer_review_body.html", "cycle": "reports/_cycle_body.html"}
+TEMPLATES = {"peer_review": "reports/peer_review.html", "cycle": "reports/cycle.html",
+             "state_of_safety": "reports/state_of_safety.html"}
+BODIES = {"peer_review": "reports/_peer_review_body.html", "cycle": "reports/_cycle_body.html",
+          "state_of_safety": "reports/_state_of_safety_body.html"}
 _lock = Lock()
 
 
@@ -71,8 +73,42 @@ def chart(snapshot: dict, responsive: bool = False) -> dict | None:
                      for r in rows]}
 
 
+def _pct(value) -> str:
+    if value is None:
+        return "—"
+    from flask_babel import format_percent
+    return format_percent(value, format="#,##0%")
+
+
+def _num(value) -> str:
+    if value is None:
+        return "—"
+    from flask_babel import format_decimal
+    return format_decimal(value, format="#,##0.##")
+
+
+def _day(iso: str | None) -> str:
+    """An ISO date of the snapshot, written the reader's way (call inside force_locale)."""
+    if not iso:
+        return "—"
+    import datetime as dt
+
+    from flask_babel import format_date
+    return format_date(dt.date.fromisoformat(iso[:10]), "long")
+
+
 def context(snapshot: dict, preview: bool = False) -> dict:
-    return {"s": snapshot, "chart": chart(snapshot, responsive=preview), "md": render_markdown, "fmt": _fmt}
+    ctx = {"s": snapshot, "md": render_markdown, "fmt": _fmt, "pct": _pct, "num": _num, "day": _day,
+           "chart": None, "charts": {}}
+    if snapshot["kind"] == "state_of_safety":
+        from .charts import state_of_safety_charts
+        ctx["charts"] = state_of_safety_charts(snapshot, responsive=preview)
+    else:
+        ctx["chart"] = chart(snapshot, responsive=preview)
+        if snapshot["kind"] == "cycle":
+            from .charts import cycle_charts
+            ctx["charts"] = cycle_charts(snapshot, responsive=preview)
+    return ctx
 
 
 def render_html(snapshot: dict, preview: bool = False) -> str:

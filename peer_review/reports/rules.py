@@ -40,3 +40,22 @@ def register_rules() -> None:
     register("report.view", _reads)  # obj: the Report
     register("report.publish", _publishes, "report.view")  # obj: the Report
     register("report.revision", _reads_revision)  # obj: a ReportRevision
+    register("report.stories", _chooses_stories, "report.view")  # obj: the State of Safety Report
+    register("report.job", _follows_job)  # obj: a Job of kind report_render
+
+
+def _chooses_stories(user, report) -> bool:
+    """The city's coordinators, facilitators and the secretariat choose the stories of its "State of Safety"."""
+    if not user.is_authenticated:
+        return False
+    if report is None or is_staff(user) or is_facilitator(user):
+        return True
+    from ..users.models import COORDINATOR
+    return report.city_id is not None and report.city_id in member_city_ids(user, COORDINATOR)
+
+
+def _follows_job(user, job) -> bool:
+    """A report rendered in the background: whoever started it (and the secretariat)."""
+    if not user.is_authenticated:
+        return False
+    return job is None or is_staff(user) or job.created_by_id == user.id

@@ -15,6 +15,7 @@ from ..assessments.models import Assessment
 from ..extensions import db
 from ..reviews import responses as rops
 from ..rubrics import content
+from . import network, safety
 
 SCHEMA = 1
 
@@ -156,6 +157,8 @@ def cycle_report(cycle, locale: str = "en") -> dict:
         "cities": [{"name": c.name, "country": c.country, "submitted": d["assessment"]["state"] == "submitted",
                     "reviews": len(d["reviews"])} for c, d in zip(cycle.cities, per_city)],
         "sections": sections, "priorities": priorities, "decisions": decisions, "good_practices": practices,
+        "timeliness": network.timeliness(cycle), "peer_groups": network.peer_groups(cycle, locale),
+        "indicators": network.indicator_spread(cycle, locale), "themes": network.themes(cycle, locale),
     }
 
 
@@ -164,4 +167,6 @@ def build(report) -> dict:
         return peer_review(report.cycle, report.city, report.locale)
     if report.kind == "cycle":
         return cycle_report(report.cycle, report.locale)
-    raise NotImplementedError(f"{report.kind} reports are not built yet")
+    if report.kind == "state_of_safety":
+        return safety.state_of_safety(report.cycle, report.city, report.locale)
+    raise ValueError(f"unknown report kind {report.kind!r}")

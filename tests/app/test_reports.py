@@ -92,6 +92,7 @@ def test_the_pdf_shows_the_city_levels_and_headings_in_the_readers_language(app,
     assert "Accept" in text
     es = pdf_text(spanish)
     assert "Gobernanza" in es and "Inclusión" in es and "En desarrollo" in es  # rubric texts, with accents
+    assert "Informe de revisión entre" in es and "Contenido" in es  # the template's headings, translated
 
 
 def test_the_same_snapshot_renders_to_the_same_bytes(app, released):
@@ -110,7 +111,7 @@ def test_the_same_snapshot_renders_to_the_same_bytes(app, released):
     day = data["as_of"].replace("-", "")
     assert reader.metadata["/CreationDate"] == reader.metadata["/ModDate"] == f"D:{day}000000Z"  # from the data
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
-    assert "Contents" in titles and len(titles) >= 4  # bookmarks from the headings
+    assert "Sommaire" in titles and len(titles) >= 4  # bookmarks from the headings, in the report's language
 
 
 def test_a_published_revision_is_frozen_and_a_correction_needs_a_note(app, released):
