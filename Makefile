@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 # The Spanish and French catalogues are compiled on every install (the .mo files are not committed).
 install: $(STAMP)
-	@$(BIN)/pybabel compile -q -d peer_review/translations
+	@$(BIN)/pybabel compile -d peer_review/translations > /dev/null
 
 secret:
 	@mkdir -p instance

@@ -1,4 +1,5 @@
-"""Time to render a demo city's peer review report (core rubric, 49 criteria) to a tagged PDF.
+"""Time to render a demo city's reports to tagged PDF: its peer review report (core rubric, 49 criteria), its
+"State of Safety" and the network's cycle report, with the background-job estimate beside each figure.
 
 Against the app's database (INSTANCE_PATH / DATABASE_URL) after `flask --app wsgi demo-data`: it takes the first
 city with a released review, and times (a) gathering the snapshot, (b) the first PDF render in the process
@@ -31,7 +32,7 @@ def main() -> int:
 
     from peer_review import create_app
     from peer_review.extensions import db
-    from peer_review.reports import render, snapshot
+    from peer_review.reports import jobs, render, safety, snapshot
     from peer_review.reviews.models import Review
 
     app = create_app()
@@ -45,9 +46,12 @@ def main() -> int:
         criteria = sum(len(s["criteria"]) for s in snapshot.peer_review(cycle, city, "en")["sections"])
         print(f"{city.name}, {cycle.name}: {criteria} criteria")
         ok = True
-        for locale in ("en", "es"):
+        builders = [("peer_review", lambda loc: snapshot.peer_review(cycle, city, loc)),
+                    ("state_of_safety", lambda loc: safety.state_of_safety(cycle, city, loc)),
+                    ("cycle", lambda loc: snapshot.cycle_report(cycle, loc))]
+        for (kind, build), locale in [(b, loc) for b in builders for loc in ("en", "es")]:
             t0 = time.perf_counter()
-            data = snapshot.peer_review(cycle, city, locale)
+            data = build(locale)
             gathered = time.perf_counter() - t0
             t0 = time.perf_counter()
             first = render.render_pdf(data, cache=False)
@@ -59,10 +63,11 @@ def main() -> int:
                 times.append(time.perf_counter() - t0)
                 ok = ok and again == first
             median = statistics.median(times)
-            print(f"[{locale}] snapshot {gathered * 1000:.0f} ms; first render {cold:.2f} s; "
+            print(f"[{kind} {locale}] snapshot {gathered * 1000:.0f} ms; first render {cold:.2f} s; "
                   f"median of {args.runs} renders {median:.2f} s (max {max(times):.2f} s); "
-                  f"{len(first) // 1024} KB; {'under' if median < TARGET_S else 'OVER'} the {TARGET_S:.0f} s target")
-            if args.out and locale == "en":
+                  f"{len(first) // 1024} KB; {'under' if median < TARGET_S else 'OVER'} the {TARGET_S:.0f} s target; "
+                  f"job estimate {jobs.estimate_seconds(data):.2f} s ({jobs.rows(data)} rows)")
+            if args.out and locale == "en" and kind == "peer_review":
                 with open(args.out, "wb") as fh:
                     fh.write(first)
         print("same snapshot, same bytes:", "yes" if ok else "NO")

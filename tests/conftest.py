@@ -86,12 +86,15 @@ def _empty_tables():
 @pytest.fixture
 def app(_session_app):
     from peer_review.extensions import limiter
+    saved = dict(_session_app.config)  # a test (or a walk's world) may change settings: never for the next one
     with _session_app.app_context():
         _empty_tables()
         limiter.reset()
         yield _session_app
         from peer_review.extensions import db
         db.session.remove()
+    _session_app.config.clear()
+    _session_app.config.update(saved)
 
 
 class IsolatedClient(FlaskClient):

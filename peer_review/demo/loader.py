@@ -44,8 +44,10 @@ def load_demo() -> dict:
     from .assessments import seed_assessments
     from .evidence_loader import load_demo_evidence
     from .indicators import seed_indicators
+    from .reports import seed_reports
     from .reviews import seed_reviews
-    for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments, seed_reviews, seed_indicators]:
+    for loader in [load_demo_evidence, *EXTRA_LOADERS, seed_assessments, seed_reviews, seed_indicators,
+                   seed_reports]:
         counts.update(loader())
     db.session.commit()
     return counts

@@ -2,15 +2,20 @@
 publishing a new one (the secretariat)."""
 from __future__ import annotations
 
-from flask import abort, jsonify
+from flask import abort, jsonify, request
 from flask_login import current_user
+from marshmallow import Schema, fields, validate
 
 from ..api import bp
-from ..api.util import token_required
+from ..api.util import load_json, token_required
 from ..cycles.models import Cycle
 from ..extensions import db
 from ..permissions import can, require
 from . import service
+
+
+class OpenDataPublishSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 @bp.get("/open-data/cycles/<int:cycle_id>")
@@ -42,6 +47,7 @@ def publish_open_data(cycle_id):
       summary: Freeze today's indicator values of a cycle as a new open data release (the secretariat)
       security: [{bearerAuth: []}]
       parameters: [{in: path, name: cycle_id, required: true, schema: {type: integer}}]
+      requestBody: {required: false, content: {application/json: {schema: OpenDataPublishSchema}}}
       responses:
         201: {description: "Published", content: {application/json: {schema: {type: object}}}}
         403: {description: "Not the secretariat"}
@@ -51,7 +57,8 @@ def publish_open_data(cycle_id):
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         abort(404)
-    release = service.publish(cycle, current_user)
+    body = load_json(OpenDataPublishSchema()) if request.get_data() else {"note": ""}  # the note is optional
+    release = service.publish(cycle, current_user, body["note"])
     db.session.commit()
     return jsonify({"cycle_id": cycle.id, "release": release.number, "sha256": release.sha256,
                     "values": len(release.rows)}), 201

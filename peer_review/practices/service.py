@@ -134,9 +134,11 @@ def entries(user, locale: str = "en") -> list[Entry]:
         .order_by(Review.released_at.desc(), Strength.id)).all()
     for strength, review in strengths:
         cycle, city = review.cycle, review.reviewed_city
-        out.append(Entry("reviewer", strength.id, city, cycle, title=_first_line(strength.text),
-                         text=strength.text, language=_language_of(strength.text),
-                         criteria=_criteria(cycle, strength.criterion_ids, locale),
+        criteria = _criteria(cycle, strength.criterion_ids, locale)
+        # A strength has no title of its own: the criterion it speaks to names it, else its first words.
+        title = next((c["title"] for c in criteria if c["title"]), None) or _first_line(strength.text)
+        out.append(Entry("reviewer", strength.id, city, cycle, title=title,
+                         text=strength.text, language=_language_of(strength.text), criteria=criteria,
                          peer_group=_peer_group(cycle, city.id, locale, groups),
                          reviewer=review.reviewer_city.name))
     practices = db.session.execute(db.select(Practice).order_by(Practice.created_at.desc(), Practice.id.desc())

@@ -19,10 +19,11 @@ from . import render, snapshot
 from .models import Report, ReportRender
 
 KIND = "report_render"
-# Measured with bench/bench_reports.py on 2 cores (seconds): a fixed part (WeasyPrint's start, fonts, the
-# cover and contents) and a part per table row of the snapshot. Deliberately on the slow side.
-BASE_SECONDS = 0.9
-SECONDS_PER_ROW = 0.025
+# Fitted to bench/bench_reports.py on 2 cores (demo network, warm process): peer review report 159 rows 2.0-2.3 s,
+# State of Safety 74 rows 1.1 s, cycle report 120 rows 1.6-1.8 s. A fixed part (WeasyPrint's start, fonts, cover
+# and contents) and a part per table row, both rounded up. The first render in a process costs 1-2 s more (fonts).
+BASE_SECONDS = 0.4
+SECONDS_PER_ROW = 0.0125
 
 
 def rows(data: dict) -> int:

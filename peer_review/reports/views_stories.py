@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..audit.operations import record
+from ..evidence.sanitize import render_markdown
 from ..extensions import db
 from ..i18n import gettext as _
 from ..permissions import require
@@ -44,5 +45,6 @@ def stories(report_cycle_id: int, slug: str):
         chosen_ids = [v for v in wanted if v is not None]
     back = url_for(".city_report", report_cycle_id=cycle.id, slug=city.slug, report_kind="state-of-safety")
     return render_template("reports/stories.html", cycle=cycle, city=city, eligible=eligible,
-                           chosen_ids=chosen_ids, error=error, back=back, max_stories=safety.MAX_STORIES), \
+                           chosen_ids=chosen_ids, error=error, back=back, max_stories=safety.MAX_STORIES,
+                           md=render_markdown), \
         (422 if error else 200)
