@@ -43,13 +43,17 @@ def timeliness(cycle) -> list[dict]:
 
 
 def peer_groups(cycle, locale: str) -> list[dict]:
+    """The latest grouping's groups, named in the report's language (the names are composed from words)."""
+    from flask_babel import force_locale
+
     from ..indicators import peergroup_service as service
     row = service.latest(cycle)
     if row is None:
         return []
-    labels = service.feature_labels(cycle, locale)
-    return [{"label": g["label"], "name": g["name"], "size": len(g["members"])}
-            for g in service.groups_of(row, labels)]
+    with force_locale(locale):
+        labels = service.feature_labels(cycle, locale)
+        return [{"label": g["label"], "name": g["name"], "size": len(g["members"])}
+                for g in service.groups_of(row, labels)]
 
 
 def indicator_spread(cycle, locale: str) -> list[dict]:
