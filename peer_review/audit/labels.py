@@ -7,6 +7,8 @@ from ..i18n import lazy_gettext as _l
 
 ACTIONS = {
     "report.publish": _l("Report revision published"),
+    "report.stories": _l("Report stories chosen"),
+    "opendata.publish": _l("Open data release published"),
     "indicator.local_create": _l("Local indicator added"),
     "indicator.local_update": _l("Local indicator changed"),
     "indicator.local_retire": _l("Local indicator retired"),
