@@ -17,12 +17,27 @@ from .models import Report
 from .views import pdf_response
 
 
-class ReportPublishSchema(Schema):
+class ReportRenderSchema(Schema):
     kind = fields.String(load_default="peer_review", validate=validate.OneOf(["peer_review", "state_of_safety", "cycle"]))
     cycle_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     city = fields.String(validate=validate.Length(min=1, max=80))  # the city's slug; not for the cycle report
     locale = fields.String(load_default="en", validate=validate.OneOf(["en", "es", "fr"]))
+
+
+class ReportPublishSchema(ReportRenderSchema):
     note = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+def _subject(body: dict):
+    """(cycle, city) a report request names; 422 when the cycle has no rubric or the city is not in it."""
+    cycle = db.session.get(Cycle, body["cycle_id"])
+    city = None
+    if body["kind"] != "cycle":
+        city = db.session.execute(db.select(City).filter_by(slug=body.get("city", ""))).scalar_one_or_none()
+    if cycle is None or cycle.rubric_version_id is None or (
+            body["kind"] != "cycle" and (city is None or city not in cycle.cities)):
+        raise ApiError(422, "invalid", _l("No such cycle and city"), {"cycle_id": ["invalid"], "city": ["invalid"]})
+    return cycle, city
 
 
 def _report(report_id: int) -> Report:
@@ -89,13 +104,7 @@ def publish_report():
     """
     require("report.publish")
     body = load_json(ReportPublishSchema())
-    cycle = db.session.get(Cycle, body["cycle_id"])
-    city = None
-    if body["kind"] != "cycle":
-        city = db.session.execute(db.select(City).filter_by(slug=body.get("city", ""))).scalar_one_or_none()
-    if cycle is None or cycle.rubric_version_id is None or (
-            body["kind"] != "cycle" and (city is None or city not in cycle.cities)):
-        raise ApiError(422, "invalid", _l("No such cycle and city"), {"cycle_id": ["invalid"], "city": ["invalid"]})
+    cycle, city = _subject(body)
     report = ops.get_or_create(body["kind"], cycle, city, body["locale"])
     try:
         revision = ops.publish(report, current_user, body["note"])
@@ -129,13 +138,6 @@ def get_report_revision_pdf(revision_id):
     return response
 
 
-class ReportRenderSchema(Schema):
-    kind = fields.String(load_default="peer_review", validate=validate.OneOf(["peer_review", "state_of_safety", "cycle"]))
-    cycle_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    city = fields.String(validate=validate.Length(min=1, max=80))
-    locale = fields.String(load_default="en", validate=validate.OneOf(["en", "es", "fr"]))
-
-
 @bp.post("/reports/render")
 @token_required
 def render_report():
@@ -158,16 +160,8 @@ def render_report():
     from . import snapshot
     require("report.menu")
     body = load_json(ReportRenderSchema())
-    cycle = db.session.get(Cycle, body["cycle_id"])
-    city = None
-    if body["kind"] != "cycle":
-        city = db.session.execute(db.select(City).filter_by(slug=body.get("city", ""))).scalar_one_or_none()
-    if cycle is None or cycle.rubric_version_id is None or (
-            body["kind"] != "cycle" and (city is None or city not in cycle.cities)):
-        raise ApiError(422, "invalid", _l("No such cycle and city"), {"cycle_id": ["invalid"], "city": ["invalid"]})
-    report = ops.find(body["kind"], cycle, city, body["locale"]) or Report(
-        kind=body["kind"], cycle_id=cycle.id, city_id=city.id if city else None, locale=body["locale"],
-        cycle=cycle, city=city)
+    cycle, city = _subject(body)
+    report = ops.find_or_transient(body["kind"], cycle, city, body["locale"])
     if not can(current_user, "report.view", report):
         raise ApiError(404, "not_found", _l("No such report"))
     from flask_babel import force_locale

@@ -74,12 +74,7 @@ def start(report: Report, user, publish: bool = False, note: str = ""):
 def _report_for(params: dict) -> Report:
     cycle = db.session.get(Cycle, params["cycle_id"])
     city = db.session.get(City, params["city_id"]) if params.get("city_id") else None
-    report = ops.find(params["kind"], cycle, city, params["locale"])
-    if report is None:
-        report = Report(kind=params["kind"], cycle_id=cycle.id, city_id=city.id if city else None,
-                        locale=params["locale"])
-        report.cycle, report.city = cycle, city
-    return report
+    return ops.find_or_transient(params["kind"], cycle, city, params["locale"])
 
 
 @handler(KIND)

@@ -36,6 +36,16 @@ def find(kind: str, cycle, city=None, locale: str = "en") -> Report | None:
     ).scalar_one_or_none()
 
 
+def find_or_transient(kind: str, cycle, city=None, locale: str = "en") -> Report:
+    """The stored report, or an unsaved one for the same subject (a report is stored when first published): it
+    answers permission questions and builds drafts the same way."""
+    report = find(kind, cycle, city, locale)
+    if report is None:
+        report = Report(kind=kind, cycle_id=cycle.id, city_id=None if city is None else city.id, locale=locale)
+        report.cycle, report.city = cycle, city
+    return report
+
+
 def latest(report: Report) -> ReportRevision | None:
     return report.revisions[-1] if report.revisions else None
 

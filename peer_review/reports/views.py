@@ -27,11 +27,7 @@ def _locale() -> str:
 
 
 def _report(kind: str, cycle: Cycle, city: City | None) -> Report:
-    report = ops.find(kind, cycle, city, _locale())
-    if report is None:  # not stored until published: a transient one answers the permission question
-        report = Report(kind=kind, cycle_id=cycle.id, city_id=city.id if city else None, locale=_locale())
-        report.cycle, report.city = cycle, city
-    return report
+    return ops.find_or_transient(kind, cycle, city, _locale())
 
 
 def _subject(report_cycle_id: int, slug: str, kind: str = "peer_review") -> tuple[Cycle, City, Report]:
