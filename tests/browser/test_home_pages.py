@@ -7,13 +7,18 @@ from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
+# Each demo login sees its home page in its own language setting: the facilitator and San Aurelio's
+# coordinator work in Spanish.
+EN = {"hello": "Hello", "menu": "Main menu", "people": "People"}
+ES = {"hello": "Hola", "menu": "Menú principal", "people": "Personas"}
 CASES = [
-    ("admin@demo.safercities.example", "admin", ["Network", "Cycles", "Import and export"], "System"),
+    ("admin@demo.safercities.example", "admin", ["Network", "Cycles", "Import and export"], "System", EN),
     ("secretariat@demo.safercities.example", "secretariat", ["Network", "Cycles"],
-     "Network administration"),
-    ("facilitator@demo.safercities.example", "facilitator", ["Cities", "Cycles"], "Cycles in progress"),
-    ("coordinator.san-aurelio@demo.safercities.example", "coordinator", ["Cities", "Cycles"], "Your cities"),
-    ("member.kisaru@demo.safercities.example", "member", ["Cities", "Cycles"], "Your cities"),
+     "Network administration", EN),
+    ("facilitator@demo.safercities.example", "facilitator", ["Ciudades", "Ciclos"], "Ciclos en curso", ES),
+    ("coordinator.san-aurelio@demo.safercities.example", "coordinator", ["Ciudades", "Ciclos"],
+     "Sus ciudades", ES),
+    ("member.kisaru@demo.safercities.example", "member", ["Cities", "Cycles"], "Your cities", EN),
 ]
 
 
@@ -23,18 +28,18 @@ def demo(app):
     load_demo()
 
 
-@pytest.mark.parametrize("email,role,nav,section", CASES)
-def test_home_page_of_each_role(page, demo, email, role, nav, section):
+@pytest.mark.parametrize("email,role,nav,section,words", CASES)
+def test_home_page_of_each_role(page, demo, email, role, nav, section, words):
     from peer_review.demo.cities import DEMO_PASSWORD
     sign_in(page, email, DEMO_PASSWORD)
     assert page.url.rstrip("/") == page.base_url
-    assert page.get_by_role("heading", level=1).inner_text().startswith("Hello")
+    assert page.get_by_role("heading", level=1).inner_text().startswith(words["hello"])
     assert page.get_by_role("heading", name=section).is_visible()
-    menu = page.get_by_role("navigation", name="Main menu")
+    menu = page.get_by_role("navigation", name=words["menu"])
     for item in nav:
         assert menu.get_by_role("link", name=item, exact=True).count() == 1
     if role not in ("admin", "secretariat"):
-        assert menu.get_by_role("link", name="People").count() == 0
+        assert menu.get_by_role("link", name=words["people"]).count() == 0
     # The header keeps to two rows at 1280 px: the name with language and account, then the menu on one row.
     tops = menu.get_by_role("link").evaluate_all("links => links.map(a => Math.round(a.getBoundingClientRect().top))")
     assert len(set(tops)) == 1, f"the menu wraps: {tops}"
