@@ -14,7 +14,17 @@ from .codebook import Code, Codebook, load_codebook
 from .engine import DEFAULT_THRESHOLD, suggest
 from .text import detect_language
 
-__all__ = ["detect_language", "load_codebook", "Codebook", "Code", "suggest", "train_classifier",
+
+def sentence_spans(text: str, lang=None):
+    """Sentence and clause ranges ``[(start, end), ...]`` of ``text`` (spaCy sentencizer; line breaks too)."""
+    from .engine import _sentences
+    from .text import DEFAULT_LANG, LANGS, get_nlp, split_sentences
+    if not text or not text.strip():
+        return []
+    lang = lang if lang in LANGS else detect_language(text)
+    return _sentences(split_sentences(get_nlp(lang or DEFAULT_LANG)(text), text), 0, text)
+
+__all__ = ["detect_language", "sentence_spans", "load_codebook", "Codebook", "Code", "suggest", "train_classifier",
            "load_classifier", "CodeClassifier", "discover_topics", "evaluate", "DEFAULT_THRESHOLD"]
 
 

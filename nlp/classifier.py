@@ -102,6 +102,20 @@ class CodeClassifier:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {i: v / norm for i, v in vec.items()}
 
+    def _weights(self):
+        """Coefficients as one dense matrix (features x codes): a whole batch is scored in one product."""
+        if getattr(self, "_W", None) is None:
+            import numpy as np
+            codes = list(self.models)
+            W = np.zeros((len(self.vocab), len(codes)), dtype=np.float64)
+            for j, code in enumerate(codes):
+                for i, w in self.models[code]["coef"].items():
+                    W[i, j] = w
+            self._codes = codes
+            self._W = W
+            self._b = np.array([self.models[c]["intercept"] for c in codes])
+        return self._codes, self._W, self._b
+
     def predict_features(self, feats: Sequence[str], top: int = 3) -> Dict[str, dict]:
         x = self._vector(feats)
         out = {}
@@ -118,6 +132,56 @@ class CodeClassifier:
         from .engine import lexicon_scores
         return self.predict_features(features(analysis, lexicon_scores(analysis, codebook)))
 
+    def predict_batch(self, analyses, lexes) -> List[Dict[str, dict]]:
+        """Probabilities per code for analysed items (``lexes``: their lexicon scores), in one matrix product."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+        codes, W, b = self._weights()
+        indptr, indices, data = [0], [], []
+        for a, lex in zip(analyses, lexes):
+            vec = self._vector(features(a, lex)) if a.text.strip() else {}
+            indices.extend(vec)
+            data.extend(vec.values())
+            indptr.append(len(indices))
+        X = csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
+                       shape=(len(analyses), len(self.vocab)))
+        Z = np.clip(X @ W + b, -30, 30)
+        P = 1.0 / (1.0 + np.exp(-Z))
+        out = []
+        for n in range(len(analyses)):
+            row = slice(indptr[n], indptr[n + 1])
+            x = (indices[row], data[row])
+            out.append({c: {"prob": float(P[n, j]), "x": x, "j": j} for j, c in enumerate(codes)})
+        return out
+
+    def explain(self, analysis, code: str, pred: dict, top: int = 4):
+        """The item's words that pushed ``code`` up most, as written in the item (never feature ids), and the
+        sentences that hold them."""
+        _, W, _ = self._weights()
+        idx, vals = pred.get("x") or ((), ())
+        j = pred.get("j")
+        if j is None or not idx:
+            return [], []
+        contrib = sorted(((v * W[i, j], i) for i, v in zip(idx, vals)), reverse=True)
+        words: List[str] = []
+        for c, i in contrib:
+            if c <= 0 or len(words) >= top:
+                break
+            feat = self.vocab[i]
+            if feat.startswith("__"):
+                continue  # concept features repeat the lexicon's own triggers, already shown as mentions
+            word = " ".join(analysis.surface.get(part, part) for part in feat.split("_") if part)
+            if word and word not in words and not any(word in w or w in word for w in words):
+                words.append(word)
+        spans = []
+        low = analysis.text.lower()
+        for w in words:
+            at = low.find(w)
+            if at >= 0:
+                for s, e in analysis.sentences or [(0, len(analysis.text))]:
+                    if s <= at < e and (s, e) not in spans:
+                        spans.append((s, e))
+        return words, spans
 
 def _calibration_shift(X, y, C: float) -> float:
     """Logit shift that puts the decision point where cross-validated F1 is best.
@@ -149,7 +213,7 @@ def _calibration_shift(X, y, C: float) -> float:
 
 
 def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 2.0,
-                     max_weight: float = 0.4, half_weight_at: float = 10.0,
+                     max_weight: Optional[float] = None, half_weight_at: float = 10.0,
                      calibrate: bool = True) -> CodeClassifier:
     """Train from accepted codings.
 
@@ -165,6 +229,9 @@ def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 
     from .lexicon import get_compiled
 
     codebook = load_codebook(codebook)
+    if max_weight is None:  # the blend weight chosen by nlp/calibrate.py (0.4 before calibration)
+        from .engine import calibration
+        max_weight = float(calibration().get("max_weight", 0.4))
     rows = [r for r in _group_codings(accepted) if str(r["text"]).strip()]
     if not rows:
         raise ValueError("no accepted codings with text to train from")
@@ -194,3 +261,43 @@ def train_classifier(accepted, codebook=None, min_examples: int = 5, C: float = 
     meta = {"n_items": len(rows), "min_examples": min_examples, "C": C, "max_weight": max_weight,
             "half_weight_at": half_weight_at, "codebook_ids": codebook.ids, "no_lexicon_codes": no_lex}
     return CodeClassifier(vocab, idf, models, meta)
+
+
+BUNDLED_MODEL = Path(__file__).resolve().parent / "data" / "model" / "classifier.json"
+_BUNDLED: Dict[str, object] = {}
+
+
+def bundled_classifier() -> Optional[CodeClassifier]:
+    """The model shipped with the package (trained by ``nlp/calibrate.py`` on the project's own labelled
+    passages: the labelled set's and the real set's dev splits), or None when it is missing."""
+    if not BUNDLED_MODEL.exists():
+        return None
+    mtime = BUNDLED_MODEL.stat().st_mtime
+    if _BUNDLED.get("mtime") != mtime:
+        _BUNDLED.update(mtime=mtime, model=CodeClassifier.load(BUNDLED_MODEL))
+    return _BUNDLED["model"]
+
+
+def base_training_rows() -> List[dict]:
+    """The project's own labelled passages that the bundled model learns from (dev splits only: the test
+    splits stay held out), as ``{"id", "text", "lang", "codes"}``."""
+    from .evaluate import EVAL_SETS, load_labelled
+    rows = []
+    for name in ("labelled", "real"):
+        path = EVAL_SETS.get(name)
+        if path is not None and Path(path).exists():
+            rows += [{"id": f"{name}:{r.get('id')}", "text": r["text"], "lang": r.get("lang"), "codes": r["codes"]}
+                     for r in load_labelled(path, "dev")]
+    return rows
+
+
+def base_training_version() -> str:
+    """A fingerprint of the package's own training passages (changes when the eval files change)."""
+    import hashlib
+    from .evaluate import EVAL_SETS
+    digest = hashlib.sha1()
+    for name in ("labelled", "real"):
+        path = Path(EVAL_SETS[name])
+        if path.exists():
+            digest.update(hashlib.sha1(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]

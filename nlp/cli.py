@@ -37,11 +37,12 @@ def read_jsonl(stream: TextIO, name: str = "<stdin>", require_text: bool = True)
 def cmd_code(args) -> int:
     from .engine import suggest
     rows = read_jsonl(sys.stdin)
-    out = suggest(rows, codebook=args.codebook, classifier=args.model, threshold=args.threshold)
+    model = None if args.no_model else (args.model or "bundled")
+    out = suggest(rows, codebook=args.codebook, classifier=model, threshold=args.threshold)
+    keys = ("code", "score", "passage", "spans", "why", "model_words", "polarity")
     buf = []
     for r in out:
-        codes = [c if args.explain else {k: c[k] for k in ("code", "score", "spans", "why", "polarity")}
-                 for c in r["codes"]]
+        codes = [c if args.explain else {k: c[k] for k in keys} for c in r["codes"]]
         buf.append(json.dumps({"id": r["id"], "lang": r["lang"], "codes": codes}, ensure_ascii=False))
     if buf:
         sys.stdout.write("\n".join(buf) + "\n")
@@ -73,10 +74,11 @@ def cmd_evaluate(args) -> int:
         clf = train_classifier(load_labelled(args.data, args.train_split), codebook=args.codebook)
     elif args.model:
         from .classifier import CodeClassifier
-        clf = CodeClassifier.load(args.model)
+        from .engine import resolve_classifier
+        clf = resolve_classifier(args.model)
     res = evaluate(codebook=args.codebook, classifier=clf, threshold=args.threshold, split=args.split,
                    path=args.data)
-    title = (f"set={args.set} " if args.set else "") + f"split={args.split or 'all'} threshold={args.threshold}" + (
+    title = (f"set={args.set} " if args.set else "") + f"split={args.split or 'all'} threshold={args.threshold or 'calibrated'}" + (
         f" classifier trained on split={args.train_split}" if args.train_split else "")
     if args.json:
         res.pop("errors", None)
@@ -102,8 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("code", help="suggest codes: JSONL {id,text[,lang]} on stdin -> JSONL on stdout")
     c.add_argument("--codebook", default=None, help="codebook YAML/JSON (default rubrics/codebook.yaml)")
-    c.add_argument("--model", default=None, help="trained classifier JSON to blend with the lexicons")
-    c.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    c.add_argument("--model", default=None,
+                   help="trained classifier JSON to blend with the lexicons (default: the bundled model)")
+    c.add_argument("--no-model", action="store_true", help="lexicons only")
+    c.add_argument("--threshold", type=float, default=None,
+                   help="one threshold for every code, no cap (default: calibrated per code, capped per item)")
     c.add_argument("--explain", action="store_true", help="also output the source of each score")
     c.set_defaults(func=cmd_code)
     t = sub.add_parser("topics", help="discover topics in a JSONL corpus")
@@ -115,12 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_topics)
     e = sub.add_parser("evaluate", help="precision/recall/F1 per code on the labelled set")
     e.add_argument("--data", default=None, help="labelled JSONL (default nlp/data/eval/labelled.jsonl)")
-    e.add_argument("--set", default=None, choices=["labelled", "realistic"],
-                   help="bundled evaluation set (default labelled; 'realistic' = frozen real-style passages)")
+    e.add_argument("--set", default=None, choices=["labelled", "realistic", "real"],
+                   help="bundled evaluation set (default labelled; 'realistic' = frozen real-style passages; "
+                        "'real' = rewritten real public passages with a frozen dev/test split)")
     e.add_argument("--split", default=None, choices=["dev", "test", "all"])
-    e.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    e.add_argument("--threshold", type=float, default=None, help="one threshold, no cap (default: calibrated)")
     e.add_argument("--codebook", default=None)
-    e.add_argument("--model", default=None, help="classifier JSON to blend in")
+    e.add_argument("--model", default=None, help="classifier JSON to blend in ('bundled' = the shipped model)")
     e.add_argument("--train-split", default=None, choices=["dev", "test"],
                    help="train a classifier on this split first (e.g. dev, then --split test)")
     e.add_argument("--json", action="store_true")

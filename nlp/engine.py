@@ -1,6 +1,8 @@
 """Lexicon analysis of items and code suggestions (lexicon score, optionally blended with a classifier)."""
 from __future__ import annotations
 
+import bisect
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,10 +10,16 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from .codebook import Codebook, load_codebook
 from .lexicon import TIERS, get_compiled
-from .text import LANGS, language_scores, segment_languages, get_nlp, strip_accents, all_stop_words
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LOWER, NORM, SENT_START
+
+from .text import LANGS, all_stop_words, get_nlp, language_scores, segment_languages, split_sentences, strip_accents
 
 DEFAULT_THRESHOLD = 0.5
 SCORE_K = 1.1            # score = 1 - exp(-K * evidence)
+HEDGE_FACTOR = 0.6       # "might be", "quizás", "peut-être": a hedged mention counts for less
+GENERIC_FACTOR = 0.6     # a weak (generic) word with no stronger word of its code in its sentence or the next
+GENERIC_CAP = 0.55        # ... and all such words of a code together never reach the threshold on their own
+CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"
 REPEAT_BONUS = 0.25      # extra evidence per repeated mention of the same term (max 2 repeats)
 ABSENT_FACTOR = 0.9      # "more of" codes supported only by absence evidence ("no lighting")
 NEG_WINDOW = 3           # tokens looked back for a negation cue
@@ -41,6 +49,14 @@ FRAME_AFTER = {"prevention", "reduction", "prevencion", "reduction", "reduire"}
 # (related codes, bonus, only when the code has no strong term of its own)
 CONTEXT_BOOST = {"gender_equity": ({"fear_of_crime", "violence_crime", "safe_sanitation"}, 0.45, True)}
 CONTEXT_CHARS = 120
+HEDGE_CUES = {
+    "en": {"might", "may", "could", "perhaps", "possibly", "maybe", "allegedly", "reportedly", "supposedly",
+           "rumoured", "rumored", "unclear", "whether"},
+    "es": {"quizas", "quiza", "tal", "posiblemente", "podria", "podrian", "supuestamente", "presuntamente",
+           "aparentemente", "acaso"},
+    "fr": {"peut-etre", "pourrait", "pourraient", "eventuellement", "supposement", "pretendument", "apparemment",
+           "serait", "seraient"},
+}
 SCOPE_BREAKS = {"and", "or", "y", "e", "o", "u", "et", "ou", "but", "however", "although", "though", "yet", "pero", "sino", "aunque", "mais", "cependant",
                 "pourtant", "toutefois", "because", "porque", "parce", "car"}
 
@@ -56,6 +72,8 @@ class Hit:
     negated: bool
     lang: str
     framed: bool = False  # hypothetical / programmatic mention ("fear of being attacked", "violence prevention")
+    hedged: bool = False  # "might", "quizás", "peut-être" just before
+    sent: int = 0         # index into Analysis.sentences
 
 
 @dataclass
@@ -65,17 +83,48 @@ class Analysis:
     lang: str
     hits: List[Hit] = field(default_factory=list)
     norms: List[str] = field(default_factory=list)   # content lemmas (accent-free), for classifier/topics
+    surface: Dict[str, str] = field(default_factory=dict)  # norm -> the word as first written (for reasons)
+    sentences: List[Tuple[int, int]] = field(default_factory=list)  # sentence/clause char ranges, whole text
 
 
-def _is_negated(doc, start: int, lang: str) -> bool:
+class _Tokens:
+    """Lower-case accent-free forms, norms, punctuation flags and offsets of a doc's tokens, read from its
+    arrays: making spaCy Token objects for every look-back was the slow part of matching."""
+
+    __slots__ = ("rows", "strings", "_low")
+
+    def __init__(self, doc):
+        self.rows = doc.to_array([LOWER, NORM, IS_PUNCT, IDX, LENGTH]).tolist()
+        self.strings = doc.vocab.strings
+        self._low: Dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def low(self, i: int) -> str:
+        v = self._low.get(i)
+        if v is None:
+            v = self._low[i] = strip_accents(self.strings[self.rows[i][0]])
+        return v
+
+    def norm(self, i: int) -> str:
+        return self.strings[self.rows[i][1]]
+
+    def punct(self, i: int) -> bool:
+        return bool(self.rows[i][2])
+
+    def chars(self, s: int, e: int) -> Tuple[int, int]:
+        return self.rows[s][3], self.rows[e - 1][3] + self.rows[e - 1][4]
+
+
+def _is_negated(toks: _Tokens, start: int, lang: str) -> bool:
     cues = NEGATION_CUES.get(lang, NEGATION_CUES["en"])
     i = start - 1
     steps = 0
     while i >= 0 and steps < NEG_WINDOW:
-        t = doc[i]
-        if t.is_punct:
+        if toks.punct(i):
             return False
-        low = strip_accents(t.lower_)
+        low = toks.low(i)
         if low in SCOPE_BREAKS:
             return False
         if low in cues:
@@ -85,32 +134,66 @@ def _is_negated(doc, start: int, lang: str) -> bool:
     return False
 
 
-def _framed(doc, start: int, end: int, lang: str) -> bool:
+def _is_hedged(toks: _Tokens, start: int, lang: str) -> bool:
+    cues = HEDGE_CUES.get(lang, HEDGE_CUES["en"])
+    i, steps = start - 1, 0
+    while i >= 0 and steps < NEG_WINDOW + 1:
+        low = toks.low(i)
+        if toks.punct(i) and low != "-":
+            return False
+        if low in SCOPE_BREAKS:
+            return False
+        if low in cues:
+            return True
+        i -= 1
+        steps += 1
+    return False
+
+
+def _sentences(doc, off: int, text: Optional[str] = None) -> List[Tuple[int, int]]:
+    """Sentence/clause ranges (chars, whitespace trimmed; blank ones dropped), read from the doc's arrays."""
+    rows = doc.to_array([SENT_START, IDX, LENGTH]).tolist()
+    text = doc.text if text is None else text
+    out = []
+    start = None
+    end = 0
+    for k, (sent_start, idx, length) in enumerate(rows):
+        if (sent_start == 1 or k == 0) and start is not None:
+            out.append((start, end))
+            start = None
+        if start is None and not text[idx:idx + length].isspace():
+            start = idx
+        if start is not None and not text[idx:idx + length].isspace():
+            end = idx + length
+    if start is not None:
+        out.append((start, end))
+    return [(off + a, off + b) for a, b in out if b > a]
+
+
+def _framed(toks: _Tokens, start: int, end: int, lang: str) -> bool:
     cues = FRAME_BEFORE.get(lang, FRAME_BEFORE["en"])
     i, steps = start - 1, 0
     while i >= 0 and steps < NEG_WINDOW:
-        t = doc[i]
-        if t.is_punct:
+        if toks.punct(i):
             break
-        low = strip_accents(t.lower_)
-        if low in cues or t.norm_ in cues:
+        low = toks.low(i)
+        if low in cues or toks.norm(i) in cues:
             return True
         if low in SCOPE_BREAKS:
             break
         i -= 1
         steps += 1
-    if end < len(doc):
-        t = doc[end]
-        if strip_accents(t.lower_) in FRAME_AFTER or t.norm_ in FRAME_AFTER:
+    if end < len(toks):
+        if toks.low(end) in FRAME_AFTER or toks.norm(end) in FRAME_AFTER:
             return True
     return False
 
 
-def _negated_hit(doc, start: int, lang: str) -> bool:
+def _negated_hit(toks: _Tokens, start: int, lang: str) -> bool:
     # a term that begins with its own negation ("no toilets", "sin consulta") is complete as written
-    if strip_accents(doc[start].lower_) in NEGATION_CUES.get(lang, NEGATION_CUES["en"]):
+    if toks.low(start) in NEGATION_CUES.get(lang, NEGATION_CUES["en"]):
         return False
-    return _is_negated(doc, start, lang)
+    return _is_negated(toks, start, lang)
 
 
 def _mixed(text: str) -> Optional[str]:
@@ -172,27 +255,73 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
         if not lst:
             continue
         nlp = get_nlp(lang)
-        for (idx, off, _), doc in zip(lst, nlp.pipe((t for _, _, t in lst), batch_size=batch_size)):
+        for (idx, off, run_text), doc in zip(lst, nlp.pipe((t for _, _, t in lst), batch_size=batch_size)):
             a = analyses[idx]
-            for code, tier, s, e in comp.matches(doc, lang):
-                span = doc[s:e]
-                a.hits.append(Hit(code=code, tier=tier, start=off + span.start_char, end=off + span.end_char,
-                                  text=span.text, term=" ".join(t.norm_ for t in span),
-                                  negated=_negated_hit(doc, s, lang), lang=lang,
-                                  framed=code in FRAME_CODES and _framed(doc, s, e, lang)))
+            matches = comp.matches(doc, lang)
+            if matches:
+                base = len(a.sentences)
+                sents = _sentences(split_sentences(doc, run_text), off, run_text)
+                a.sentences.extend(sents)
+                starts = [st for st, _ in sents]
+            toks = _Tokens(doc) if matches else None
+            for code, tier, s, e in matches:
+                cs, ce = toks.chars(s, e)
+                hs = off + cs
+                a.hits.append(Hit(code=code, tier=tier, start=hs, end=off + ce,
+                                  text=run_text[cs:ce], term=" ".join(toks.norm(k) for k in range(s, e)),
+                                  negated=_negated_hit(toks, s, lang), lang=lang,
+                                  framed=code in FRAME_CODES and _framed(toks, s, e, lang),
+                                  hedged=_is_hedged(toks, s, lang),
+                                  sent=base + max(0, bisect.bisect_right(starts, hs) - 1)))
             if want_norms:
-                a.norms.extend(t.norm_ for t in doc
-                               if t.is_alpha and len(t.norm_) > 1 and t.norm_ not in stops)
+                surface = a.surface
+                strings = nlp.vocab.strings
+                for norm_id, is_alpha, lower_id in doc.to_array([NORM, IS_ALPHA, LOWER]).tolist():
+                    if not is_alpha:
+                        continue
+                    n = strings[norm_id]
+                    if len(n) > 1 and n not in stops:
+                        a.norms.append(n)
+                        if n not in surface:
+                            surface[n] = strings[lower_id]
     return analyses
 
 
+def _confirmed(h: Hit, strong_sents: Dict[str, set]) -> bool:
+    """A generic (weak) word counts fully only next to a stronger word of its code: same sentence or the next."""
+    sents = strong_sents.get(h.code, ())
+    return any(abs(h.sent - s) <= 1 for s in sents)
+
+
+def _passages(counted: List[Tuple[Hit, float]], sentences: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """The sentences holding a code's triggers, adjacent ones merged, strongest group first."""
+    if not sentences:
+        return [(min(h.start for h, _ in counted), max(h.end for h, _ in counted))] if counted else []
+    weight: Dict[int, float] = {}
+    for h, w in counted:
+        i = min(h.sent, len(sentences) - 1)
+        weight[i] = weight.get(i, 0.0) + w
+    groups: List[List[int]] = []
+    for i in sorted(weight):
+        if groups and i == groups[-1][-1] + 1:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    groups.sort(key=lambda g: (-sum(weight[i] for i in g), g[0]))
+    return [(sentences[g[0]][0], sentences[g[-1]][1]) for g in groups]
+
+
 def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
-    """Per code: score (0..1), spans, why, polarity, from an item's lexicon hits."""
+    """Per code: score (0..1), trigger spans, passage (sentence span), why, polarity, from an item's hits."""
     direction = {c.id: c.direction for c in codebook.codes}
     # spans of "less of" evidence (e.g. elitism's "without consultation"): a "more of" word inside one of them
     # ("consultation") is explained by that code and is not evidence of inclusion, present or absent
     harm_spans = [(h.start, h.end) for h in a.hits
                   if direction.get(h.code, "more") == "less" and not h.negated and h.tier != "weak"]
+    strong_sents: Dict[str, set] = {}
+    for h in a.hits:
+        if h.tier != "weak" and not h.framed and not (h.negated and direction.get(h.code, "more") == "less"):
+            strong_sents.setdefault(h.code, set()).add(h.sent)
     per: Dict[str, dict] = {}
     for h in a.hits:
         d = direction.get(h.code, "more")
@@ -206,15 +335,24 @@ def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
             if d == "less" and not absent:
                 continue            # "no longer afraid", "no gangs": not evidence of the harm
             absent = not absent     # "no lighting" -> absence of a "more of" thing; "not dark" -> presence
-        e = per.setdefault(h.code, {"terms": {}, "spans": [], "why": [], "present": 0, "absent": 0})
+        weight = TIERS[h.tier]
+        if h.hedged:
+            weight *= HEDGE_FACTOR
+        generic = h.tier == "weak" and not _confirmed(h, strong_sents)
+        if generic:
+            weight *= GENERIC_FACTOR
+        e = per.setdefault(h.code, {"terms": {}, "tw": {}, "spans": [], "why": [], "present": 0.0, "absent": 0.0,
+                                    "counted": [], "confirmed": set()})
+        if not generic:
+            e["confirmed"].add(h.term)
         e["terms"][h.term] = e["terms"].get(h.term, 0) + 1
-        e["tw"] = e.get("tw", {})
-        e["tw"][h.term] = max(e["tw"].get(h.term, 0.0), TIERS[h.tier])
+        e["tw"][h.term] = max(e["tw"].get(h.term, 0.0), weight)
         e["spans"].append((h.start, h.end))
+        e["counted"].append((h, weight))
         word = ("no: " if h.negated else "") + h.text
         if word not in e["why"]:
             e["why"].append(word)
-        e["absent" if absent else "present"] += TIERS[h.tier]
+        e["absent" if absent else "present"] += weight
     for code, (ctx_codes, bonus, unless_strong) in CONTEXT_BOOST.items():
         e = per.get(code)
         if not e or (unless_strong and max(e["tw"].values()) >= TIERS["strong"]):
@@ -223,12 +361,20 @@ def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
                 or (h.code == code and unless_strong and not h.negated and h.tier == "medium")]
         near = [h for h in a.hits if h.code in ctx_codes and not h.framed and h.tier != "weak"
                 and not (h.negated and direction.get(h.code, "more") == "less")]
-        if any(abs(m.start - o.start) <= CONTEXT_CHARS and m.term != o.term for m in mine for o in near):
+        confirmed = [m for m in mine if any(abs(m.start - o.start) <= CONTEXT_CHARS and m.term != o.term
+                                            for o in near)]
+        if confirmed:
             e["tw"]["__context__"] = bonus
             e["terms"]["__context__"] = 1
+            for m in confirmed:  # the context confirms the generic word: it counts fully
+                if m.term in e["tw"]:
+                    e["tw"][m.term] = max(e["tw"][m.term], TIERS[m.tier] * (HEDGE_FACTOR if m.hedged else 1.0))
     out = {}
     for code, e in per.items():
-        ev = sum(e["tw"][t] + REPEAT_BONUS * min(n - 1, 2) for t, n in e["terms"].items())
+        generic = [t for t in e["terms"] if t not in e["confirmed"] and t != "__context__"
+                   and e["tw"][t] <= TIERS["weak"] * GENERIC_FACTOR + 1e-9]
+        ev = sum(e["tw"][t] + REPEAT_BONUS * min(n - 1, 2) for t, n in e["terms"].items() if t not in generic)
+        ev += min(GENERIC_CAP, sum(e["tw"][t] for t in generic))
         score = 1.0 - math.exp(-SCORE_K * ev)
         # weighted: a weak present word ("street") does not outweigh "no lighting"
         if e["absent"] == 0:
@@ -239,31 +385,71 @@ def lexicon_scores(a: Analysis, codebook: Codebook) -> Dict[str, dict]:
             polarity = "mixed"
         if polarity == "absent":
             score *= ABSENT_FACTOR
-        out[code] = {"score": score, "spans": sorted(set(e["spans"])), "why": e["why"][:12], "polarity": polarity}
+        passages = _passages(e["counted"], a.sentences)
+        out[code] = {"score": score, "spans": sorted(set(e["spans"])), "why": e["why"][:12], "polarity": polarity,
+                     "passages": passages}
     return out
 
 
-def suggest(items, codebook=None, classifier=None, threshold: float = DEFAULT_THRESHOLD,
-            lexicon_dirs: Iterable[Path] = (), batch_size: int = 256) -> List[dict]:
+_CALIBRATION: Dict[str, object] = {}
+
+
+def calibration() -> dict:
+    """Per-code thresholds and the cap on codes per item, learned on the real set's dev split
+    (``nlp/calibrate.py``); defaults when the file is missing."""
+    try:
+        mtime = CALIBRATION_FILE.stat().st_mtime
+    except OSError:
+        return {"thresholds": {}, "default": DEFAULT_THRESHOLD, "max_codes": None}
+    if _CALIBRATION.get("mtime") != mtime:
+        data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+        data.setdefault("thresholds", {})
+        data.setdefault("default", DEFAULT_THRESHOLD)
+        data.setdefault("max_codes", None)
+        _CALIBRATION.clear()
+        _CALIBRATION.update(mtime=mtime, data=data)
+    return _CALIBRATION["data"]
+
+
+def cap_for(n_sentences: int, cal: dict) -> Optional[int]:
+    """How many codes an item may get: about as many as a person applies (~2 for a short passage),
+    a few more for a long item."""
+    base = cal.get("max_codes")
+    if not base:
+        return None
+    per = cal.get("extra_code_per_sentences") or 0
+    return int(base) + (n_sentences // int(per) if per else 0)
+
+
+def suggest(items, codebook=None, classifier=None, threshold: Optional[float] = None,
+            lexicon_dirs: Iterable[Path] = (), batch_size: int = 256, max_codes: Optional[int] = -1) -> List[dict]:
     """Suggest codes for each item.
 
     ``items``: strings, ``{"id", "text", "lang"?}`` dicts or ``(id, text)`` pairs. ``classifier``: a
-    :class:`nlp.classifier.CodeClassifier` (or a path to a saved one) blended with the lexicon score.
-    Returns ``[{"id", "lang", "codes": [{"code", "score", "spans", "why", "polarity", "source"}]}]`` with
-    codes above ``threshold`` sorted by score (descending).
+    :class:`nlp.classifier.CodeClassifier`, a path to a saved one, or ``"bundled"`` (the model shipped in
+    ``nlp/data/model/``), blended with the lexicon score. ``threshold``: ``None`` uses the calibrated per-code
+    thresholds and caps the codes per item by score (``max_codes``: -1 = calibrated cap, None = no cap, or a
+    number); a number applies that one threshold to every code and no cap unless ``max_codes`` is given.
+    Returns ``[{"id", "lang", "codes": [{"code", "score", "spans", "passage", "passages", "why",
+    "model_words", "polarity", "source"}]}]`` sorted by score (descending).
     """
     codebook = load_codebook(codebook)
-    if isinstance(classifier, (str, Path)):
-        from .classifier import CodeClassifier
-        classifier = CodeClassifier.load(classifier)
+    classifier = resolve_classifier(classifier)
     analyses = analyze(items, codebook, lexicon_dirs, want_norms=classifier is not None, batch_size=batch_size)
     known = set(codebook.ids)
+    cal = calibration()
+    thresholds = cal["thresholds"] if threshold is None else {}
+    floor = cal["default"] if threshold is None else threshold
+    if max_codes == -1:
+        max_codes = cal.get("max_codes") if threshold is None else None
+    lexes = [{c: v for c, v in lexicon_scores(a, codebook).items() if c in known} for a in analyses]
+    probs_all = classifier.predict_batch(analyses, lexes) if classifier is not None else None
     results = []
-    for a in analyses:
-        lex = {c: v for c, v in lexicon_scores(a, codebook).items() if c in known}
+    for n, a in enumerate(analyses):
+        lex = lexes[n]
         combined: Dict[str, dict] = {}
-        if classifier is not None and a.text.strip():
-            probs = classifier.predict_analysis(a, codebook)
+        if probs_all is not None and a.text.strip():
+            probs = probs_all[n]
             for code in known:
                 p = probs.get(code)
                 l = lex.get(code)
@@ -274,22 +460,45 @@ def suggest(items, codebook=None, classifier=None, threshold: float = DEFAULT_TH
                 w = classifier.blend_weight(code)
                 ls = l["score"] if l else 0.0
                 score = (1 - w) * ls + w * p["prob"]
-                entry = dict(l) if l else {"spans": [], "why": [], "polarity": "present"}
+                entry = dict(l) if l else {"spans": [], "why": [], "polarity": "present", "passages": []}
                 entry["score"] = score
-                entry["why"] = list(entry["why"]) + [f"model: {_readable_feature(f)}" for f in p["features"]]
+                entry["model"] = p
                 entry["source"] = "both" if l else "classifier"
                 combined[code] = entry
         else:
             combined = {c: dict(v, source="lexicon") for c, v in lex.items()}
         codes = []
         for code, v in combined.items():
-            if v["score"] >= threshold:
-                codes.append({"code": code, "score": round(min(max(v["score"], 0.0), 1.0), 4),
-                              "spans": [list(s) for s in v["spans"]], "why": v["why"],
-                              "polarity": v["polarity"], "source": v["source"]})
+            if v["score"] < thresholds.get(code, floor):
+                continue
+            model_words = []
+            passages = [list(x) for x in v.get("passages") or []]
+            if "model" in v:
+                words, spans = classifier.explain(a, code, v["model"])
+                model_words = words
+                if not passages and spans:  # classifier only: the sentence of its strongest words
+                    passages = [list(x) for x in spans]
+            codes.append({"code": code, "score": round(min(max(v["score"], 0.0), 1.0), 4),
+                          "spans": [list(x) for x in v["spans"]],
+                          "passage": passages[0] if passages else None, "passages": passages,
+                          "why": v["why"], "model_words": model_words,
+                          "polarity": v["polarity"], "source": v["source"]})
         codes.sort(key=lambda c: (-c["score"], c["code"]))
+        cap = cap_for(len(a.sentences), dict(cal, max_codes=max_codes)) if max_codes else None
+        if cap is not None:
+            codes = codes[:cap]
         results.append({"id": a.id, "lang": a.lang, "codes": codes})
     return results
+
+
+def resolve_classifier(classifier):
+    """A classifier object from a path, ``"bundled"`` or an object (``None`` stays ``None``)."""
+    if classifier is None or not isinstance(classifier, (str, Path)):
+        return classifier
+    from .classifier import CodeClassifier, bundled_classifier
+    if str(classifier) == "bundled":
+        return bundled_classifier()
+    return CodeClassifier.load(classifier)
 
 
 def _readable_feature(feature: str) -> str:

@@ -99,9 +99,15 @@ class CompiledLexicons:
 
     def __init__(self, lexicons: Dict[str, Lexicon]):
         self.lexicons = lexicons
-        self.langs: Dict[str, CompiledLang] = {}
-        for lang in LANGS:
-            self.langs[lang] = self._compile(lang)
+        self.langs: Dict[str, CompiledLang] = {}  # compiled on first need per language
+
+    def lang(self, lang: str) -> CompiledLang:
+        if lang not in LANGS:
+            lang = "en"
+        compiled = self.langs.get(lang)
+        if compiled is None:
+            compiled = self.langs[lang] = self._compile(lang)
+        return compiled
 
     def _compile(self, lang: str) -> CompiledLang:
         nlp = get_nlp(lang)
@@ -129,7 +135,7 @@ class CompiledLexicons:
 
     def matches(self, doc, lang: str) -> List[Tuple[str, str, int, int]]:
         """(code, tier, start_token, end_token), longest match kept among overlaps of the same code."""
-        cl = self.langs.get(lang) or self.langs["en"]
+        cl = self.lang(lang)
         raw = [(cl.labels[m], s, e) for m, s, e in cl.phrase(doc)]
         if len(cl.gap):
             raw += [(cl.labels[m], s, e) for m, s, e in cl.gap(doc)]

@@ -1,4 +1,4 @@
-"""Language detection and cached spaCy pipelines (blank + lookup lemmatizer), fully offline.
+"""Language detection and cached spaCy pipelines (blank + lookup lemmas + sentencizer), fully offline.
 
 Every token gets ``token.norm_`` = lower-cased, accent-free lemma. Lexicon matching, the classifier
 and topic discovery all work on these norms, so "Policía", "policias" and "policía" meet.
@@ -9,6 +9,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
 import spacy
@@ -35,6 +36,7 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 @lru_cache(maxsize=1)
 def _stop_profiles() -> Dict[str, Dict[str, float]]:
+    _import_french_fast()  # importing spacy.lang.fr.stop_words imports the whole French package
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.es.stop_words import STOP_WORDS as ES
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
@@ -69,21 +71,34 @@ _CHAR_HINTS = {
 }
 
 
+@lru_cache(maxsize=1)
+def _word_weights() -> Dict[str, Tuple[float, float, float]]:
+    """word -> (en, es, fr) weights, French elisions included: one lookup per word."""
+    prof = _stop_profiles()
+    words = set().union(*prof.values())
+    return {w: tuple(prof[lang].get(w, 0.0) for lang in LANGS) for w in words}
+
+
+_ELISIONS = {"l", "d", "j", "n", "qu", "s", "c", "m", "t"}
+
+
 def language_scores(text: str, max_chars: int = 2000) -> Dict[str, float]:
     """Evidence per language from function words and characteristic characters (on the first chars)."""
     sample = text[:max_chars].lower()
-    prof = _stop_profiles()
-    scores = {lang: 0.0 for lang in LANGS}
-    for m in _WORD_RE.finditer(sample):
-        w = m.group(0).replace("’", "'")
-        for lang in LANGS:
-            v = prof[lang].get(w)
-            if v:
-                scores[lang] += v
-        if "'" in w:  # French elision: l'homme, d'une, qu'il
-            head = w.split("'", 1)[0]
-            if head in {"l", "d", "j", "n", "qu", "s", "c", "m", "t"}:
-                scores["fr"] += 0.8
+    weights = _word_weights()
+    en = es = fr = 0.0
+    for w in _WORD_RE.findall(sample):
+        v = weights.get(w)
+        if v is None and "’" in w:
+            w = w.replace("’", "'")
+            v = weights.get(w)
+        if v is not None:
+            en += v[0]
+            es += v[1]
+            fr += v[2]
+        if "'" in w and w.split("'", 1)[0] in _ELISIONS:  # French elision: l'homme, d'une, qu'il
+            fr += 0.8
+    scores = {"en": en, "es": es, "fr": fr}
     for lang, (rx, weight) in _CHAR_HINTS.items():
         scores[lang] += weight * len(rx.findall(sample))
     return scores
@@ -136,10 +151,46 @@ def segment_languages(text: str, lang: str, min_chars: int = 40) -> List[Tuple[i
 # ---------------------------------------------------------------- spaCy pipelines
 # accent-free norm -> accented lemma as first seen (for showing topic words with their accents)
 DISPLAY: Dict[str, str] = {}
+LEMMA_EXCEPTIONS_FILE = Path(__file__).resolve().parent / "data" / "lemma_exceptions.yaml"
 
 
 def display_form(norm: str) -> str:
     return " ".join(DISPLAY.get(w, w) for w in norm.split(" "))
+
+
+@lru_cache(maxsize=1)
+def lemma_exceptions() -> Dict[str, Dict[str, str]]:
+    """Corrections to the lookup tables' known noun errors ("mesas" -> "mesar", "para" -> "parir"):
+    lang -> {lower-case word: lemma}. Built from the evaluation and demo vocabulary by
+    ``nlp/data/build_lemma_exceptions.py`` and reviewed by hand."""
+    import yaml
+    if not LEMMA_EXCEPTIONS_FILE.exists():
+        return {}
+    data = yaml.safe_load(LEMMA_EXCEPTIONS_FILE.read_text(encoding="utf-8")) or {}
+    return {lang: {str(k).lower(): str(v).lower() for k, v in (data.get(lang) or {}).items()} for lang in LANGS}
+
+
+@lru_cache(maxsize=None)
+def lemma_table(lang: str) -> Dict[str, object]:
+    """The lookup lemmatiser's table from the installed spacy-lookups-data package, read directly (spaCy's
+    own lemmatizer component would also load rule and probability tables we never use, ~1 s per language),
+    with the exceptions applied."""
+    import srsly
+    import spacy_lookups_data
+    path = Path(spacy_lookups_data.__file__).parent / "data" / f"{lang}_lemma_lookup.json.gz"
+    table = dict(srsly.read_gzip_json(path)) if path.exists() else {}
+    table.update(lemma_exceptions().get(lang, {}))
+    return table
+
+
+def raw_lemma(word: str, lang: str) -> str:
+    """The table's lemma (with exceptions applied) of one word, lower-case, accents kept."""
+    table = lemma_table(lang)
+    low = word.lower()
+    lem = table.get(low) or table.get(word) or low
+    if isinstance(lem, (list, tuple)):
+        lem = lem[0] if lem else low
+    return str(lem).lower()
 
 
 @Language.factory("sc_norm", default_config={})
@@ -148,54 +199,118 @@ def _make_norm(nlp: Language, name: str):
 
 
 class NormComponent:
-    """Sets token.norm_ to the accent-free lower-case lemma, looking up capitalised words too."""
+    """Sets the norm of every word to its accent-free lower-case lemma, looking up capitalised words too.
+
+    The norm is set once per vocabulary entry (lexeme), not per token: tokens take their lexeme's norm, so a
+    document costs one array read and only words never seen before are looked up."""
 
     def __init__(self, nlp: Language):
-        self.nlp = nlp
-        self.table = None
-        self.cache: Dict[str, str] = {}
+        self.lang = nlp.lang if nlp.lang in LANGS else DEFAULT_LANG
+        self.vocab = nlp.vocab
+        self.done: set = set()
 
     def _lemma(self, text: str) -> str:
-        low = text.lower()
-        if self.table is None:
-            try:
-                self.table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            except Exception:  # pragma: no cover - lookups data missing
-                self.table = {}
-        lem = self.table.get(low) or self.table.get(text) or low
-        if isinstance(lem, (list, tuple)):  # some French entries list several lemmas
-            lem = lem[0] if lem else low
-        lem = str(lem).lower()
+        lem = raw_lemma(text, self.lang)
         norm = strip_accents(lem)
         if norm != lem and len(DISPLAY) < 500_000:
             DISPLAY.setdefault(norm, lem)
         return norm
 
     def __call__(self, doc: Doc) -> Doc:
-        cache = self.cache
-        for tok in doc:
-            t = tok.text
-            n = cache.get(t)
-            if n is None:
-                n = self._lemma(t)
-                if len(cache) < 200_000:
-                    cache[t] = n
-            tok.norm_ = n
+        from spacy.attrs import ORTH
+        done = self.done
+        strings = self.vocab.strings
+        for orth in set(doc.to_array([ORTH]).tolist()) - done:
+            self.vocab[orth].norm_ = self._lemma(strings[orth])
+            done.add(orth)
         return doc
+
+
+_NEWLINE_RE = re.compile(r"\n\s*")
+
+
+def _line_breaks(doc: Doc, text: str = None) -> Doc:
+    """A line break ends a sentence too (Markdown lists, audit notes written one finding a line)."""
+    text = doc.text if text is None else text
+    if "\n" not in text:
+        return doc
+    for m in _NEWLINE_RE.finditer(text):
+        if m.end() >= len(text):
+            break
+        span = doc.char_span(m.end(), m.end() + 1, alignment_mode="expand")
+        if span is not None and span.start > 0:
+            doc[span.start].is_sent_start = True
+    return doc
+
+
+# Sentence and clause ends: the sentencizer's defaults plus the semicolon (audit findings list clauses).
+CLAUSE_PUNCT = [".", "!", "?", ";", "…", "。", "؟", "।"]
+
+
+def _import_french_fast() -> None:
+    """Import spaCy's French tokenizer exceptions without its 3-4 s regex compilation.
+
+    The module builds one regular expression of about 1.4 million characters (every alternative repeats
+    the full Unicode lower-case letter class) at import time. Under ``(?i)`` that class is equivalent to
+    ``\\w`` for the words it guards (hyphenated and elided French compounds), and the equivalent pattern compiles
+    in under 0.1 s. ``re.compile`` is replaced only while that one module is imported, under its own lock (the
+    only difference: digits joined by a hyphen inside a French word, "A4-bis", stay one token).
+    """
+    import sys
+    if "spacy.lang.fr.tokenizer_exceptions" in sys.modules:
+        return
+    with _french_lock:
+        if "spacy.lang.fr.tokenizer_exceptions" not in sys.modules:
+            _import_french_light()
+
+
+_french_lock = threading.Lock()
+
+
+def _import_french_light() -> None:
+    import re as _re
+    from spacy.lang.char_classes import ALPHA, ALPHA_LOWER
+    original = _re.compile
+
+    def compile_light(pattern, flags=0):
+        if isinstance(pattern, str) and len(pattern) > 100_000:
+            pattern = pattern.replace(ALPHA, r"\w").replace(ALPHA_LOWER, r"\w")
+        return original(pattern, flags)
+
+    _re.compile = compile_light
+    try:
+        import spacy.lang.fr.tokenizer_exceptions  # noqa: F401
+    finally:
+        _re.compile = original
 
 
 @lru_cache(maxsize=None)
 def get_nlp(lang: str) -> Language:
-    """A cached blank spaCy pipeline for ``lang`` with lookup lemmas and accent-free norms."""
+    """A cached blank spaCy pipeline for ``lang``: sentences/clauses, accent-free lookup lemmas as norms.
+
+    Built on first need per language, so an English-only batch never loads the Spanish or French tables."""
     if lang not in LANGS:
         lang = DEFAULT_LANG
     with _lock:
+        if lang == "fr":
+            _import_french_fast()
         nlp = spacy.blank(lang)
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.add_pipe("sc_norm")
-        nlp.initialize()  # loads tables from the installed spacy-lookups-data package (no network)
         nlp.max_length = 5_000_000
     return nlp
+
+
+def split_sentences(doc: Doc, text: str = None) -> Doc:
+    """Mark sentences and clauses on a processed doc with spaCy's sentencizer (line breaks end one too).
+    Run on demand: only items with a trigger need their sentences. ``text``: the doc's text, if at hand
+    (``Doc.text`` rebuilds it from the tokens)."""
+    return _sentencizer(doc.lang_ if doc.lang_ in LANGS else DEFAULT_LANG)(_line_breaks(doc, text))
+
+
+@lru_cache(maxsize=None)
+def _sentencizer(lang: str):
+    from spacy.pipeline import Sentencizer
+    return Sentencizer(punct_chars=CLAUSE_PUNCT)
 
 
 def stop_words(lang: str) -> frozenset:

@@ -67,6 +67,23 @@ def _parse_date(v):
         return None
 
 
+def surface_namer(analyses):
+    """Topic words as people write them: each lemma is shown as its most frequent written form in the corpus
+    ("calles", "baños", "presupuesto"), never a lookup lemma that may be wrong ("callar", "bañar")."""
+    forms: Dict[str, Counter] = defaultdict(Counter)
+    for a in analyses:
+        for norm in a.norms:
+            forms[norm][a.surface.get(norm, norm)] += 1
+
+    def shown(word: str) -> str:
+        parts = []
+        for part in word.split(" "):
+            counts = forms.get(part)
+            parts.append(counts.most_common(1)[0][0] if counts else display_form(part))
+        return " ".join(parts)
+    return shown
+
+
 def discover_topics(docs, seed: int = 42, n_topics: Optional[int] = None, codebook=None,
                     top_n_words: int = 10, n_representative: int = 3, nr_bins: int = 10,
                     guided: bool = True, k_max: int = 40) -> dict:
@@ -88,6 +105,7 @@ def discover_topics(docs, seed: int = 42, n_topics: Optional[int] = None, codebo
     codebook = load_codebook(codebook)
     rows = normalise_items(docs)
     analyses = analyze(rows, codebook, want_norms=True)
+    shown = surface_namer(analyses)
     code_sets, repr_docs, embed_docs = [], [], []
     for a in analyses:
         lex = lexicon_scores(a, codebook)
@@ -167,10 +185,10 @@ def discover_topics(docs, seed: int = 42, n_topics: Optional[int] = None, codebo
     for t in sorted(members):
         idx = members[t]
         if model is not None:
-            words = [(display_form(w), round(float(s), 4)) for w, s in (model.get_topic(t) or []) if w]
+            words = [(shown(w), round(float(s), 4)) for w, s in (model.get_topic(t) or []) if w]
         else:
             cnt = Counter(w for i in idx for w in repr_docs[i].split())
-            words = [(display_form(w), c) for w, c in cnt.most_common(top_n_words)]
+            words = [(shown(w), c) for w, c in cnt.most_common(top_n_words)]
         vecs = emb[[pos[i] for i in idx]]
         centroid = vecs.mean(axis=0)
         sims = vecs @ centroid
@@ -225,7 +243,7 @@ def discover_topics(docs, seed: int = 42, n_topics: Optional[int] = None, codebo
             cls = [str(groups[i]) if groups[i] not in (None, "") else "(none)" for i in usable]
             df = model.topics_per_class(u_repr, classes=cls)
             per_group["words"] = [{"topic": int(r.Topic), "group": str(r.Class), "size": int(r.Frequency),
-                                   "words": [display_form(w) for w in str(r.Words).split(", ")]}
+                                   "words": [shown(w) for w in str(r.Words).split(", ")]}
                                   for r in df.itertuples()]
         result["per_group"] = per_group
     dates = [_parse_date(r.get("date")) for r in rows]
@@ -240,7 +258,7 @@ def discover_topics(docs, seed: int = 42, n_topics: Optional[int] = None, codebo
             df = model.topics_over_time([u_repr[j] for j in dated], [dates[usable[j]] for j in dated],
                                         topics=[int(topics[j]) for j in dated], nr_bins=nr_bins)
             over["words"] = [{"topic": int(r.Topic), "timestamp": str(r.Timestamp)[:10], "size": int(r.Frequency),
-                              "words": [display_form(w) for w in str(r.Words).split(", ")]}
+                              "words": [shown(w) for w in str(r.Words).split(", ")]}
                              for r in df.itertuples()]
         result["over_time"] = over
 

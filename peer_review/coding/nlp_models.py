@@ -43,6 +43,13 @@ class Suggestion(db.Model):
         text = self.item.text
         return text if self.start_offset is None else text[self.start_offset:self.end_offset]
 
+    def sentences(self) -> list[tuple[int, int]]:
+        """The item's sentences and clauses, the steps by which a facilitator widens or narrows the passage."""
+        if self.start_offset is None:
+            return []
+        from .nlp_adapter import sentences
+        return sentences(self.item.text, self.item.language)
+
 
 class TopicRun(db.Model):
     __tablename__ = "topic_runs"

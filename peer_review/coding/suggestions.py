@@ -49,38 +49,105 @@ def _blocked(item_id: int) -> dict[int, list[tuple]]:
     return out
 
 
+def reasons_for(proposal: dict) -> list[dict]:
+    """What a facilitator reads under a suggestion: the words that triggered it, those mentioned as missing,
+    and the classifier's strongest words in the item; as written in the text, never feature ids."""
+    mentions, missing, seen = [], [], set()
+    for word in proposal.get("why") or []:
+        word = str(word).strip()
+        negated = word.startswith("no: ")
+        word = word[4:] if negated else word
+        if word.lower() in seen:  # "City" and "city" are one reason
+            continue
+        seen.add(word.lower())
+        (missing if negated else mentions).append(word)
+    out = []
+    if mentions:
+        out.append({"kind": "mentions", "words": mentions[:8]})
+    if missing:
+        out.append({"kind": "missing", "words": missing[:6]})
+    model = [w for w in proposal.get("model_words") or [] if w.lower() not in seen][:4]
+    if model:
+        out.append({"kind": "model", "words": model})
+    return out
+
+
+def _add_suggestions(batch, results, codes: dict, job_id: int) -> int:
+    """One suggestion per item and code: the passage (sentence or clause, adjacent ones merged) holding the
+    triggers. A passage that overlaps one already coded, suggested or rejected for that code is not proposed;
+    the next-strongest passage of the item may be."""
+    created = 0
+    for item, result in zip(batch, results):
+        blocked = _blocked(item.id)
+        waiting = set(db.session.execute(db.select(Suggestion.code_id).filter_by(item_id=item.id, state=PENDING))
+                      .scalars())
+        for proposal in result["codes"]:
+            code = codes.get(proposal["code"])
+            if code is None or code.retired or code.id in waiting:
+                continue  # one suggestion per item and code waits for a decision at a time
+            candidates = [tuple(p) for p in proposal.get("passages") or []] or [(None, None)]
+            for start, end in candidates:
+                if any(_overlaps(start, end, s, e) for s, e in blocked.get(code.id, [])):
+                    continue
+                db.session.add(Suggestion(item_id=item.id, code_id=code.id, start_offset=start, end_offset=end,
+                                          score=round(float(proposal["score"]), 3), why=reasons_for(proposal),
+                                          polarity=proposal.get("polarity", "present"),
+                                          source=proposal.get("source", "lexicon")[:20], job_id=job_id))
+                blocked.setdefault(code.id, []).append((start, end))
+                waiting.add(code.id)
+                created += 1
+                break
+    return created
+
+
+FIRST_BATCH = 10  # the first results show within a second or two of the click
+
+
+def preview_suggestions(cycle_id: int, only_uncoded: bool, limit: int = FIRST_BATCH):
+    """Proposals for the first few items, computed in the request that starts the job (read-only: nothing is
+    written here), so that the facilitator sees results on the page the click leads to; the job does the rest.
+    Returns (items, results) for :func:`add_preview`."""
+    stmt = _codable(cycle_id, only_uncoded).order_by(EvidenceItem.id).limit(limit)
+    items = list(db.session.execute(stmt).scalars())
+    if not items:
+        return [], []
+    codebook = nlp_adapter.codebook_for_nlp()
+    classifier, _fresh = nlp_adapter.current_classifier(codebook)
+    return items, nlp_adapter.suggest(items, codebook, classifier)
+
+
+def add_preview(job, items, results) -> int:
+    codes = {c.key: c for c in db.session.execute(db.select(Code)).scalars()}
+    return _add_suggestions(items, results, codes, job.id)
+
+
 @handler("suggest")
 def run_suggestions(job, report) -> dict:
     codebook = nlp_adapter.codebook_for_nlp()
     codes = {c.key: c for c in db.session.execute(db.select(Code)).scalars()}
-    report(2, "Learning from accepted codings")
-    training = nlp_adapter.train_from_codings(codebook)
-    classifier = nlp_adapter.load_classifier()
     items = cycle_items(job.cycle_id, only_uncoded=job.params.get("only_uncoded", True))
-    created = 0
-    for index in range(0, len(items), BATCH):
-        batch = items[index:index + BATCH]
-        for item, result in zip(batch, nlp_adapter.suggest(batch, codebook, classifier)):
-            blocked = _blocked(item.id)
-            for proposal in result["codes"]:
-                code = codes.get(proposal["code"])
-                if code is None or code.retired:
-                    continue
-                spans = proposal["spans"][:3] or [[None, None]]
-                for start, end in spans:
-                    if any(_overlaps(start, end, s, e) for s, e in blocked.get(code.id, [])):
-                        continue
-                    db.session.add(Suggestion(item_id=item.id, code_id=code.id, start_offset=start,
-                                              end_offset=end, score=round(float(proposal["score"]), 3),
-                                              why=list(proposal.get("why") or [])[:10],
-                                              polarity=proposal.get("polarity", "present"),
-                                              source=proposal.get("source", "lexicon")[:20], job_id=job.id))
-                    blocked.setdefault(code.id, []).append((start, end))
-                    created += 1
-        db.session.commit()  # each batch is kept even if a later one fails
-        done = min(len(items), index + BATCH)
+    previewed = db.session.scalar(db.select(db.func.count(Suggestion.id)).filter(Suggestion.job_id == job.id)) or 0
+    # Suggest at once with the model at hand (the saved one when the accepted codings have not changed, else
+    # the one shipped with the package); learn from changed codings only after the first results are shown.
+    classifier, fresh = nlp_adapter.current_classifier(codebook)
+    created, done, training = 0, 0, {"trained": False, "reused": fresh}
+    if previewed:  # the request that queued the job already proposed codes for the first items
+        done = min(len(items), FIRST_BATCH)
         report(5 + int(95 * done / max(1, len(items))), f"{done} of {len(items)} items read")
-    return {"items": len(items), "suggestions": created, "classifier": training}
+    while done < len(items):
+        if done and not fresh:
+            report(5 + int(95 * done / max(1, len(items))), "Learning from accepted codings")
+            training = nlp_adapter.train_from_codings(codebook)
+            classifier, fresh = nlp_adapter.load_classifier() or classifier, True
+        size = FIRST_BATCH if done == 0 else BATCH
+        batch = items[done:done + size]
+        created += _add_suggestions(batch, nlp_adapter.suggest(batch, codebook, classifier), codes, job.id)
+        db.session.commit()  # each batch is kept even if a later one fails
+        done += len(batch)
+        report(5 + int(95 * done / max(1, len(items))), f"{done} of {len(items)} items read")
+    if not fresh:
+        training = nlp_adapter.train_from_codings(codebook)
+    return {"items": len(items), "suggestions": created + previewed, "classifier": training}
 
 
 @handler("retrain_classifier")
@@ -115,6 +182,10 @@ def run_topics(job, report) -> dict:
 
 
 # --- Deciding on suggestions ----------------------------------------------------------------------------
+
+def job_suggestion_count(job_id: int) -> int:
+    return db.session.scalar(db.select(db.func.count(Suggestion.id)).filter(Suggestion.job_id == job_id)) or 0
+
 
 def pending_for(item) -> list[Suggestion]:
     return list(db.session.execute(db.select(Suggestion).filter_by(item_id=item.id, state=PENDING)
@@ -195,7 +266,7 @@ def map_topic(topic: Topic, code: Code, user) -> int:
         if code.id in _blocked(item_id):  # coded, suggested or rejected already: not proposed again
             continue
         db.session.add(Suggestion(item_id=item_id, code_id=code.id, start_offset=None, end_offset=None,
-                                  score=0.6, why=[f"topic: {topic.label}"], source="topic"))
+                                  score=0.6, why=[{"kind": "topic", "words": [topic.label]}], source="topic"))
         created += 1
     record("topic.map", "topic", topic.id, summary=f"{topic.label} → {code.key}: {created} items proposed",
            actor=user)

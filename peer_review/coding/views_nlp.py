@@ -2,7 +2,7 @@
 work with topics. Long work runs as jobs; pages show their progress."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -16,11 +16,18 @@ from ..jobs.models import Job
 from ..jobs.worker import enqueue
 from ..pagination import paginate
 from ..permissions import require
+from . import nlp_adapter
 from . import operations as ops
 from . import suggestions as sg
 from .blueprint import bp
 from .nlp_models import Suggestion, Topic, TopicRun
+from .snippets import plain_snippet
 from .views_codes import ensure_codebook, locale
+
+
+@bp.app_template_filter("plain_snippet")
+def _plain_snippet(text, length: int = 220) -> str:
+    return plain_snippet(text, length)
 
 
 def _cycle(cycle_id: int) -> Cycle:
@@ -36,10 +43,13 @@ def _cycle(cycle_id: int) -> Cycle:
 def cycle_hub(cycle_id: int):
     require("nlp.view")
     cycle = _cycle(cycle_id)
+    if _preview_here() and not current_app.testing:
+        nlp_adapter.warm_up(_cycle_languages(cycle.id), nlp_adapter.codebook_for_nlp())
     items = db.session.scalar(db.select(db.func.count(EvidenceItem.id)).filter_by(cycle_id=cycle.id))
     uncoded = sg.count_uncoded(cycle.id)
     jobs = db.session.execute(db.select(Job).filter_by(cycle_id=cycle.id).order_by(Job.id.desc()).limit(10)).scalars().all()
     return render_template("coding/cycle_hub.html", cycle=cycle, items=items, uncoded=uncoded, jobs=jobs,
+                           suggestion_count=sg.job_suggestion_count,
                            pending=sg.pending_by_code(cycle.id), locale=locale(),
                            latest_run=_latest_run(cycle.id))
 
@@ -50,11 +60,23 @@ def start_suggestions(cycle_id: int):
     require("nlp.run")
     cycle = _cycle(cycle_id)
     ensure_codebook()
-    job = enqueue("suggest", cycle=cycle, params={"only_uncoded": request.form.get("scope") != "all"},
-                  actor=current_user)
+    only_uncoded = request.form.get("scope") != "all"
+    # The first items are read here, before the job is queued, so that the page the click leads to already
+    # lists suggestions; the job reads the rest in the background.
+    items, results = sg.preview_suggestions(cycle.id, only_uncoded) if _preview_here() else ([], [])
+    job = enqueue("suggest", cycle=cycle, params={"only_uncoded": only_uncoded}, actor=current_user)
+    if items:
+        sg.add_preview(job, items, results)
     db.session.commit()
     flash(_("Suggesting codes. You can leave this page: the work goes on and the results are kept."), "success")
     return redirect(url_for("coding.cycle_hub", cycle_id=cycle.id, _anchor=f"job-{job.id}"))
+
+
+def _preview_here() -> bool:
+    """Only when jobs run in this process (the thread backend): its language pipelines are shared with the
+    job, and loaded already when the facilitator opened the cycle's page."""
+    return current_app.config.get("JOBS_BACKEND", "thread") == "thread" and \
+        current_app.config.get("NLP_PREVIEW", True)
 
 
 @bp.route("/cycles/<int:cycle_id>/discover", methods=["POST"])
@@ -78,7 +100,8 @@ def job_status(job_id: int):
     if job is None:
         abort(404)
     partial = request.headers.get("HX-Request") == "true"
-    return render_template("coding/_job.html" if partial else "coding/job.html", job=job)
+    return render_template("coding/_job.html" if partial else "coding/job.html", job=job,
+                           suggestion_count=sg.job_suggestion_count)
 
 
 @bp.route("/suggestions/<int:suggestion_id>/accept", methods=["POST"])
@@ -149,6 +172,11 @@ def bulk_suggestions(cycle_id: int):
                            counts=sg.pending_by_code(cycle.id), locale=locale())
 
 
+def _cycle_languages(cycle_id: int) -> list[str]:
+    return [lang for lang in db.session.execute(db.select(EvidenceItem.language).filter_by(cycle_id=cycle_id)
+                                                .distinct()).scalars() if lang]
+
+
 def _latest_run(cycle_id: int) -> TopicRun | None:
     return db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle_id).order_by(TopicRun.id.desc())
                               .limit(1)).scalar_one_or_none()
@@ -175,9 +203,11 @@ def topics(cycle_id: int):
     by_number = {t.number: t for t in live}
     related = [(by_number.get(r.get("a")), by_number.get(r.get("b")), r) for r in (run.result.get("related") or [])
                ] if run else []
+    codes = ops.all_codes()
     return render_template("coding/topics.html", cycle=cycle, run=run, topics=live, items=items,
                            per_city=per_city, per_month=per_month,
-                           related=[r for r in related if r[0] and r[1]], codes=ops.all_codes(), locale=locale(),
+                           related=[r for r in related if r[0] and r[1]], codes=codes, locale=locale(),
+                           code_names={c.key: c.label(locale()) for c in codes},
                            runs=db.session.execute(db.select(TopicRun).filter_by(cycle_id=cycle.id)
                                                    .order_by(TopicRun.id.desc())).scalars().all())
 

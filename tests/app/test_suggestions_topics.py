@@ -199,3 +199,86 @@ def test_home_page_shows_what_is_waiting_for_facilitators_and_cities(client, set
     login(client, member)
     page = client.get("/").get_data(as_text=True)
     assert f"Alpha, 2026 round: {len(TEXTS)} evidence items" in page and "items not coded yet" not in page
+
+
+PASSAGE_TEXT = ("The market opens at six. Women say they feel unsafe at the bus stop at night because the lamps are "
+                "broken. One said she is afraid to walk home alone. The choir meets on Sundays.")
+
+
+def test_one_suggestion_per_item_and_code_and_accepting_codes_the_passage(client, setting, login):
+    item = create_item({"city": setting["city"], "cycle": setting["cycle"], "type": "narrative", "title": "Walk",
+                        "text": PASSAGE_TEXT, "language": "en", "consent": "obtained", "visibility": "city",
+                        "date": dt.date(2026, 3, 1)})
+    db.session.commit()
+    _suggest(setting)
+    pending = sg.pending_for(item)
+    keys = [s.code.key for s in pending]
+    assert len(keys) == len(set(keys)), keys  # never one suggestion per trigger word
+    fear = next(s for s in pending if s.code.key == "fear_of_crime")
+    assert fear.passage() == ("Women say they feel unsafe at the bus stop at night because the lamps are broken. "
+                              "One said she is afraid to walk home alone.")
+    # The reasons are the words of the text, never feature ids.
+    words = [w for r in fear.why for w in r["words"]]
+    assert words and all(not w.startswith("__") and w.lower() in PASSAGE_TEXT.lower() for w in words)
+    login(client, setting["facilitator"])
+    page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
+    assert "mentions: «" in page and "__lex" not in page and "model:" not in page
+    assert "Add the sentence before" in page and 'data-sentences="' in page
+    # Accepted as proposed, the coding is the whole passage.
+    assert client.post(f"/coding/suggestions/{fear.id}/accept",
+                       data={"start": fear.start_offset, "end": fear.end_offset}).status_code == 302
+    coding = db.session.execute(db.select(Coding).filter_by(item_id=item.id)).scalar_one()
+    assert coding.passage() == fear.passage() and coding.code.key == "fear_of_crime"
+
+
+def test_a_widened_passage_is_coded_as_widened(client, setting, login):
+    item = create_item({"city": setting["city"], "cycle": setting["cycle"], "type": "narrative", "title": "Walk",
+                        "text": PASSAGE_TEXT, "language": "en", "consent": "obtained", "visibility": "city",
+                        "date": dt.date(2026, 3, 1)})
+    db.session.commit()
+    _suggest(setting)
+    fear = next(s for s in sg.pending_for(item) if s.code.key == "fear_of_crime")
+    sentences = fear.sentences()
+    assert sentences[0] == (0, len("The market opens at six."))
+    login(client, setting["facilitator"])
+    client.post(f"/coding/suggestions/{fear.id}/accept", data={"start": 0, "end": fear.end_offset})
+    coding = db.session.execute(db.select(Coding).filter_by(item_id=item.id)).scalar_one()
+    assert coding.passage().startswith("The market opens at six. Women say")
+
+
+def test_the_classifier_is_trained_once_per_change_of_the_accepted_codings(app, setting):
+    from peer_review.coding import nlp_adapter
+    for item in setting["items"][:11]:
+        ops.add_codings(item, [ops.get_code("trust")], setting["facilitator"])
+    for item in setting["items"][:nlp_adapter.MIN_CODINGS_TO_TRAIN]:
+        ops.add_codings(item, [ops.get_code("leadership")], setting["facilitator"])
+    db.session.commit()
+    codebook = nlp_adapter.codebook_for_nlp()
+    first = nlp_adapter.train_from_codings(codebook)
+    assert first["trained"]
+    again = nlp_adapter.train_from_codings(codebook)
+    assert again.get("reused") and not again.get("trained")
+    _clf, fresh = nlp_adapter.current_classifier(codebook)
+    assert fresh
+    ops.add_codings(setting["items"][11], [ops.get_code("trust")], setting["facilitator"])
+    db.session.commit()
+    _clf, fresh = nlp_adapter.current_classifier(codebook)
+    assert not fresh  # the codings changed: the next run learns again
+    assert nlp_adapter.train_from_codings(codebook)["trained"]
+
+
+def test_topics_page_shows_code_names_plain_snippets_and_no_preselected_code(client, setting, login):
+    setting["items"][0].text = "**Women** feel unsafe at the [bus stop](https://example.org) at night."
+    db.session.commit()
+    job = enqueue("topics", cycle=setting["cycle"], params={"seed": 7})
+    db.session.commit()
+    run_pending()
+    login(client, setting["facilitator"])
+    page = client.get(f"/coding/cycles/{setting['cycle'].id}/topics").get_data(as_text=True)
+    assert "**Women**" not in page and "](https://" not in page
+    assert "Fear of crime" in page and "fear_of_crime</" not in page
+    assert page.count('<option value="" selected>') >= 2  # "map to code" starts empty for every topic
+    topic = db.session.execute(db.select(Topic)).scalars().first()
+    r = client.post(f"/coding/topics/{topic.id}/map", data={"code": ""}, follow_redirects=True)
+    assert db.session.get(Topic, topic.id).mapped_code is None
+    assert "Choose a code" in r.get_data(as_text=True)

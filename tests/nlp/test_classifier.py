@@ -25,10 +25,14 @@ def test_training_improves_f1_on_held_out(labelled, tmp_path):
     codes17 = [c for c in before["per_code"] if c != "night_time"]
     f1 = lambda res: sum(res["per_code"][c]["f1"] for c in codes17) / len(codes17)
     assert f1(after) >= f1(before) - 0.01
-    # the model file is plain JSON and suggestions explain model features
+    # the model file is plain JSON and suggestions explain the model with the item's own words, never ids
     json.loads(path.read_text())
-    out = nlp.suggest([test[0]["text"]], codebook=cb, classifier=clf2, threshold=0.0)[0]["codes"]
-    assert any(w.startswith("model: ") for c in out for w in c["why"])
+    text = test[0]["text"]
+    out = nlp.suggest([text], codebook=cb, classifier=clf2, threshold=0.0)[0]["codes"]
+    words = [w for c in out for w in c["model_words"]]
+    assert words
+    assert all(not w.startswith(("__", "model:")) and "_" not in w for w in words)
+    assert all(part in text.lower() for w in words for part in w.split())
 
 
 def test_training_from_one_row_per_coding():

@@ -1,0 +1,117 @@
+"""Suggestions are passages, not words: one per item and code, spanning the sentence or clause that holds the
+triggers (adjacent ones merged); reasons are words a person reads; lemmas and topic labels are words people
+recognise."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import nlp
+from nlp.text import lemma_exceptions, raw_lemma
+
+
+def _codes(text, **kw):
+    (result,) = nlp.suggest([{"id": 1, "text": text}], **kw)
+    return {c["code"]: c for c in result["codes"]}
+
+
+def _sentences(text):
+    return [(m.start(), m.end()) for m in re.finditer(r"[^.!?;]+[.!?;]", text)]
+
+
+FEAR_ES = ("El mercado abre a las seis. Las vecinas dicen que de noche tienen miedo de cruzar la plaza. "
+           "Una mujer contó que la amenazaban al volver del trabajo. Los domingos hay feria de artesanías.")
+
+
+def test_one_suggestion_per_code_whose_passage_is_whole_sentences():
+    codes = _codes(FEAR_ES)
+    fear = codes["fear_of_crime"]
+    start, end = fear["passage"]
+    bounds = _sentences(FEAR_ES)
+    starts = {s for s, _ in bounds} | {s + 1 for s, _ in bounds}  # a sentence starts after the space
+    assert start in starts and end in {e for _, e in bounds}, (start, end)
+    # Several triggers in adjacent sentences make one passage, not one suggestion per word.
+    assert FEAR_ES[start:end] == ("Las vecinas dicen que de noche tienen miedo de cruzar la plaza. "
+                                  "Una mujer contó que la amenazaban al volver del trabajo.")
+    assert fear["passages"][0] == [start, end]
+    # Every trigger span lies inside the passage; the sentences around it are not part of it.
+    assert all(start <= a and b <= end for a, b in fear["spans"])
+    assert "mercado" not in FEAR_ES[start:end] and "feria" not in FEAR_ES[start:end]
+
+
+def test_triggers_in_distant_sentences_give_separate_passages_strongest_first():
+    text = ("Los vecinos temen salir de noche por la inseguridad. El centro cultural ofrece talleres de música. "
+            "La biblioteca abre los sábados. Una madre dice que tiene miedo de que asalten a su hija.")
+    fear = _codes(text)["fear_of_crime"]
+    assert len(fear["passages"]) == 2
+    first, second = (text[a:b] for a, b in fear["passages"])
+    assert "temen" in first + second and "miedo" in first + second
+    assert "biblioteca" not in first and "biblioteca" not in second
+    assert fear["passage"] == fear["passages"][0]
+
+
+def test_a_semicolon_ends_a_clause_in_audit_findings():
+    text = ("Finding 3: the underpass has no lighting and women avoid it after dark; "
+            "the bins by the market are emptied every morning.")
+    codes = _codes(text)
+    assert "fear_of_crime" in codes or "spatial_investment" in codes
+    for c in codes.values():
+        a, b = c["passage"]
+        assert "bins" not in text[a:b], (c["code"], text[a:b])
+
+
+def test_reasons_are_words_from_the_text_never_feature_ids(tmp_path):
+    from nlp.engine import resolve_classifier
+    clf = resolve_classifier("bundled")
+    text = ("Residents say they no longer trust the police after officers ignored repeated reports of "
+            "harassment near the bus station, and the neighbourhood committee stopped meeting.")
+    codes = _codes(text, classifier=clf)
+    assert codes
+    for c in codes.values():
+        words = list(c["why"]) + list(c.get("model_words") or [])
+        assert words, c
+        for w in words:
+            w = w[4:] if w.startswith("no: ") else w
+            assert not w.startswith("__") and "_" not in w, w
+            assert w.lower() in text.lower(), (c["code"], w)
+
+
+@pytest.mark.parametrize("lang,word,lemma", [
+    ("es", "mesas", "mesa"), ("es", "para", "para"), ("es", "aguas", "agua"), ("es", "baños", "baño"),
+    ("es", "calle", "calle"), ("es", "presupuesto", "presupuesto"), ("es", "sobre", "sobre"),
+    ("fr", "marché", "marché"),
+])
+def test_lemma_exceptions_fix_the_lookup_tables_noun_errors(lang, word, lemma):
+    assert raw_lemma(word, lang) == lemma
+
+
+def test_lemma_exceptions_only_correct_what_the_tables_get_wrong():
+    import srsly
+    import spacy_lookups_data
+    from pathlib import Path
+    exceptions = lemma_exceptions()
+    assert len(exceptions["es"]) > 50 and len(exceptions["fr"]) > 20
+    table = dict(srsly.read_gzip_json(Path(spacy_lookups_data.__file__).parent / "data" / "es_lemma_lookup.json.gz"))
+    # The errors the table makes are real (so the exceptions are needed) ...
+    assert table["mesas"] == "mesar" and table["para"] == "parir"
+    # ... and verbs keep their infinitive: the exceptions never turn a verb form into something else.
+    assert raw_lemma("caminaban", "es") == table["caminaban"]
+    assert raw_lemma("vivimos", "es") == table["vivimos"]
+
+
+def test_topic_words_are_shown_as_people_write_them():
+    from nlp.engine import analyze
+    from nlp.codebook import load_codebook
+    from nlp.topics import surface_namer
+    docs = ["Las calles del barrio están oscuras y los baños del parque cerrados.",
+            "Piden arreglar las calles y abrir los baños públicos.",
+            "El presupuesto para las calles no alcanza."]
+    analyses = analyze([{"id": i, "text": t, "lang": "es"} for i, t in enumerate(docs)], load_codebook(),
+                       want_norms=True)
+    shown = surface_namer(analyses)
+    assert shown("calle") == "calles"
+    assert shown("bano") == "baños"
+    assert shown("presupuesto") == "presupuesto"
+    for wrong in ("callar", "bañar", "presupuestar"):
+        assert wrong not in {shown(n) for a in analyses for n in a.norms}
