@@ -35,10 +35,11 @@ def read_jsonl(stream: TextIO, name: str = "<stdin>", require_text: bool = True)
 
 
 def cmd_code(args) -> int:
-    from .engine import suggest
+    from .parallel import suggest_many
     rows = read_jsonl(sys.stdin)
     model = None if args.no_model else (args.model or "bundled")
-    out = suggest(rows, codebook=args.codebook, classifier=model, threshold=args.threshold)
+    out = suggest_many(rows, codebook=args.codebook, classifier=model, threshold=args.threshold,
+                       workers=args.workers)
     keys = ("code", "score", "passage", "spans", "why", "model_words", "polarity")
     buf = []
     for r in out:
@@ -110,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--threshold", type=float, default=None,
                    help="one threshold for every code, no cap (default: calibrated per code, capped per item)")
     c.add_argument("--explain", action="store_true", help="also output the source of each score")
+    c.add_argument("--workers", type=int, default=None,
+                   help="processes for large inputs (default: the usable cores; 1 = this process only)")
     c.set_defaults(func=cmd_code)
     t = sub.add_parser("topics", help="discover topics in a JSONL corpus")
     t.add_argument("input", help="JSONL with id, text and optional lang, group, date ('-' for stdin)")

@@ -123,3 +123,12 @@ def test_custom_codebook_ids(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     codes = {c["code"] for c in json.loads(proc.stdout)["codes"]}
     assert codes == {"fear_of_crime", "night_economy"}
+
+
+def test_large_batches_on_several_processes_give_the_same_results(monkeypatch, labelled):
+    from nlp import parallel
+    from nlp.engine import suggest
+    items = [{"id": r["id"], "text": r["text"]} for r in labelled[:60]]
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 20)
+    assert parallel.suggest_many(items, classifier="bundled", workers=2) == suggest(items, classifier="bundled")
+    assert parallel.suggest_many(items[:5], workers=2) == suggest(items[:5])  # too few: this process
