@@ -4,7 +4,11 @@ Runs against a live demo server (`make demo`, or `flask demo-data` + `flask run`
 Chromium: signs in as the demo facilitator, opens a cycle's coding page, clicks "Suggest codes" (all items)
 and waits for the "N suggestions so far" line or the finished job. Prints one line per run.
 
-Run: .venv/bin/python bench/bench_nlp_first_result.py [BASE_URL] [RUNS]   (default http://127.0.0.1:5000, 1)
+Run: .venv/bin/python bench/bench_nlp_first_result.py [BASE_URL] [RUNS] [PAUSE]
+(defaults http://127.0.0.1:5000, 1 run, PAUSE 3: the seconds the facilitator spends on the coding page before
+clicking, as a person reading it would; 0 clicks at once). The server loads the language pipelines in the
+background from its first request, so PAUSE 0 right after a restart also times that loading. On a demo network
+whose items already have pending suggestions, later runs find nothing new to show early (shown as "?").
 """
 import re
 import sys
@@ -18,6 +22,7 @@ EMAIL, PASSWORD = "facilitator@demo.safercities.example", "demo-safer-cities"
 def main():
     base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    pause = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
@@ -30,6 +35,7 @@ def main():
         page.goto(base + "/coding/cycles/1/")
         for run in range(runs):
             page.locator("#scope-all").check(force=True)
+            time.sleep(pause)
             start = time.perf_counter()
             page.locator("form[action$=\"/suggest\"] button").click()
             page.locator(".pr-job").first.locator("[data-first-results], a[href*='/suggestions']").first.wait_for(timeout=60_000)
@@ -37,7 +43,7 @@ def main():
             text = page.locator(".pr-job").first.inner_text()
             n = re.search(r"\d+ [^.]*", page.locator("[data-first-results]").first.inner_text()) if page.locator("[data-first-results]").count() else None
             print(f"run {run + 1}: first suggestions on the page {first:.2f} s after the click "
-                  f"({n.group(0) if n else '?'})")
+                  f"({n.group(0) if n else '?'}; {pause:g} s on the page before the click)")
             page.goto(base + f"/coding/cycles/1/")
         browser.close()
 

@@ -230,6 +230,9 @@ def register_jobs(app: Flask) -> None:
         if not state["started"]:
             state["started"] = True
             start_thread_worker(app)
+            if app.config.get("NLP_PREVIEW", True):  # code suggestions start in the request: load NLP now
+                from .coding.nlp_adapter import warm_up_for_network
+                warm_up_for_network(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
