@@ -43,3 +43,20 @@ def register_template_helpers(app) -> None:
     app.jinja_env.filters["datetime"] = (
         lambda value, fmt="medium": format_datetime(value, fmt) if value else "")
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.globals["character_count_texts"] = character_count_texts
+
+
+def character_count_texts() -> dict:
+    """GOV.UK Frontend's character count messages in the reader's language (its own are English only), as
+    parameters of ``govukCharacterCount`` or of govuk-frontend-wtf's character count widget. ``%{count}`` is filled
+    in by GOV.UK Frontend's script, which picks the plural form for the page's language (one / many / other)."""
+    under_one = gettext("You have %{count} character remaining")
+    under_other = gettext("You have %{count} characters remaining")
+    over_one = gettext("You have %{count} character too many")
+    over_other = gettext("You have %{count} characters too many")
+    return {
+        "charactersUnderLimitText": {"one": under_one, "many": under_other, "other": under_other},
+        "charactersAtLimitText": gettext("You have 0 characters remaining"),
+        "charactersOverLimitText": {"one": over_one, "many": over_other, "other": over_other},
+        "textareaDescriptionText": gettext("You can enter up to %{count} characters"),
+    }
