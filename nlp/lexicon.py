@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
+from spacy.attrs import NORM
 from spacy.matcher import Matcher, PhraseMatcher
 
 from .codebook import DATA_DIR, Codebook
@@ -86,12 +87,17 @@ def load_lexicons(codebook: Codebook, extra_dirs: Iterable[Path] = ()) -> Dict[s
     return out
 
 
+ALWAYS = -1
+
+
 @dataclass
 class CompiledLang:
     phrase: PhraseMatcher
     gap: Matcher
     # match label -> (code, tier)
     labels: Dict[int, Tuple[str, str]]
+    # the norms (string ids) that begin a gapped term: a doc with none of them needs no gap matching
+    gap_first: frozenset = frozenset()
 
 
 class CompiledLexicons:
@@ -114,6 +120,7 @@ class CompiledLexicons:
         phrase = PhraseMatcher(nlp.vocab, attr="NORM")
         gap = Matcher(nlp.vocab)
         labels: Dict[int, Tuple[str, str]] = {}
+        gap_first = set()
         for code, lex in self.lexicons.items():
             for tier, words in lex.terms.get(lang, {}).items():
                 key = f"{code}|{tier}"
@@ -130,14 +137,18 @@ class CompiledLexicons:
                         if pattern:
                             pattern.append({"OP": "{0,3}"})
                         pattern.extend({"NORM": t.norm_} for t in nlp(part))
+                    if pattern and "NORM" in pattern[0]:
+                        gap_first.add(nlp.vocab.strings.add(pattern[0]["NORM"]))
+                    else:  # a term starting with a gap: match every doc
+                        gap_first.add(ALWAYS)
                     gap.add(key, [pattern])
-        return CompiledLang(phrase=phrase, gap=gap, labels=labels)
+        return CompiledLang(phrase=phrase, gap=gap, labels=labels, gap_first=frozenset(gap_first))
 
     def matches(self, doc, lang: str) -> List[Tuple[str, str, int, int]]:
         """(code, tier, start_token, end_token), longest match kept among overlaps of the same code."""
         cl = self.lang(lang)
         raw = [(cl.labels[m], s, e) for m, s, e in cl.phrase(doc)]
-        if len(cl.gap):
+        if len(cl.gap) and (ALWAYS in cl.gap_first or not cl.gap_first.isdisjoint(doc.to_array(NORM).tolist())):
             raw += [(cl.labels[m], s, e) for m, s, e in cl.gap(doc)]
         by_code: Dict[str, List[Tuple[str, int, int]]] = {}
         for (code, tier), s, e in raw:
