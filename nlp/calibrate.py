@@ -36,10 +36,18 @@ EXTRA_PER = [0, 3, 5, 8]
 
 
 def tuning_rows() -> (str, List[dict]):
+    """The real set's dev split and the extra training passages from real sources (``real:`` and ``train:``
+    ids, as in :func:`nlp.classifier.base_training_rows`)."""
+    from .classifier import TRAIN_FILE
     real = EVAL_SETS["real"]
-    if Path(real).exists():
-        return "real", load_labelled(real, "dev")
-    return "labelled", load_labelled(EVAL_SETS["labelled"], "dev")
+    if not Path(real).exists():
+        return "labelled", [dict(r, id=f"labelled:{r['id']}") for r in load_labelled(EVAL_SETS["labelled"], "dev")]
+    rows = [dict(r, id=f"real:{r['id']}") for r in load_labelled(real, "dev")]
+    name = "real set dev split"
+    if TRAIN_FILE.exists():
+        rows += [dict(r, id=f"train:{r['id']}") for r in load_labelled(TRAIN_FILE)]
+        name += " + extra training passages"
+    return name, rows
 
 
 def _fold(row_id) -> int:
@@ -167,11 +175,10 @@ def main(argv=None) -> int:
     codebook = load_codebook()
     name, tune = tuning_rows()
     base = base_training_rows()
-    prefix = f"{name}:"
     raws: List[dict] = [None] * len(tune)
     for k in range(FOLDS):
         held = {i for i, r in enumerate(tune) if _fold(r["id"]) == k}
-        held_ids = {prefix + str(tune[i]["id"]) for i in held}
+        held_ids = {str(tune[i]["id"]) for i in held}
         clf = train_classifier([r for r in base if r["id"] not in held_ids], codebook=codebook, C=args.C)
         fold_rows = [tune[i] for i in sorted(held)]
         for i, raw in zip(sorted(held), raw_scores(fold_rows, codebook, clf)):
@@ -179,7 +186,7 @@ def main(argv=None) -> int:
         print(f"fold {k + 1}/{FOLDS}: {len(held)} passages scored ({time.time() - t0:.0f} s)", file=sys.stderr)
     gold = [set(r["codes"]) for r in tune]
     params = search(raws, gold, [r["sentences"] for r in raws], codebook.ids)
-    params["tuned_on"] = f"{name} set, dev split ({len(tune)} passages), {FOLDS}-fold cross-validation"
+    params["tuned_on"] = f"{name} ({len(tune)} passages), {FOLDS}-fold cross-validation"
     params["C"] = args.C
     scores = [combine(r, params["max_weight"]) for r in raws]
     pred = predict(scores, [r["sentences"] for r in raws], params["thresholds"], params["default"],

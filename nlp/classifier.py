@@ -278,16 +278,20 @@ def bundled_classifier() -> Optional[CodeClassifier]:
     return _BUNDLED["model"]
 
 
+TRAIN_FILE = Path(__file__).resolve().parent / "data" / "train" / "real_extra.jsonl"
+
+
 def base_training_rows() -> List[dict]:
-    """The project's own labelled passages that the bundled model learns from (dev splits only: the test
-    splits stay held out), as ``{"id", "text", "lang", "codes"}``."""
+    """The project's own labelled passages that the bundled model learns from, as ``{"id", "text", "lang",
+    "codes"}``: the labelled and real evaluation sets' dev splits (their test splits stay held out) and the extra
+    training passages from real sources (``nlp/data/train/``, never evaluated on)."""
     from .evaluate import EVAL_SETS, load_labelled
     rows = []
-    for name in ("labelled", "real"):
-        path = EVAL_SETS.get(name)
+    for name, path, split in (("labelled", EVAL_SETS.get("labelled"), "dev"), ("real", EVAL_SETS.get("real"), "dev"),
+                              ("train", TRAIN_FILE, None)):
         if path is not None and Path(path).exists():
             rows += [{"id": f"{name}:{r.get('id')}", "text": r["text"], "lang": r.get("lang"), "codes": r["codes"]}
-                     for r in load_labelled(path, "dev")]
+                     for r in load_labelled(path, split)]
     return rows
 
 
@@ -296,8 +300,7 @@ def base_training_version() -> str:
     import hashlib
     from .evaluate import EVAL_SETS
     digest = hashlib.sha1()
-    for name in ("labelled", "real"):
-        path = Path(EVAL_SETS[name])
+    for path in (Path(EVAL_SETS["labelled"]), Path(EVAL_SETS["real"]), TRAIN_FILE):
         if path.exists():
             digest.update(hashlib.sha1(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
