@@ -170,7 +170,7 @@ class CodeClassifier:
             feat = self.vocab[i]
             if feat.startswith("__"):
                 continue  # concept features repeat the lexicon's own triggers, already shown as mentions
-            word = " ".join(analysis.surface.get(part, part) for part in feat.split("_") if part)
+            word = _as_written(analysis, [analysis.surface.get(part, part) for part in feat.split("_") if part])
             if word and word not in words and not any(word in w or w in word for w in words):
                 words.append(word)
         spans = []
@@ -182,6 +182,19 @@ class CodeClassifier:
                     if s <= at < e and (s, e) not in spans:
                         spans.append((s, e))
         return words, spans
+
+def _as_written(analysis, parts: List[str]) -> Optional[str]:
+    """A feature's words as the item writes them: a lemma bigram ("trust police") becomes the stretch of text that
+    holds both words in order, at most three words apart ("trust the police"); None when the text has no such
+    stretch (the feature is then not shown)."""
+    import re
+    if not parts:
+        return None
+    words = [re.escape(p) for p in parts]
+    pattern = r"\b" + r"\b(?:\W+\w+){0,3}?\W+\b".join(words) + r"\b"
+    found = re.search(pattern, analysis.text, flags=re.IGNORECASE)
+    return found.group(0).lower() if found else None
+
 
 def _calibration_shift(X, y, C: float) -> float:
     """Logit shift that puts the decision point where cross-validated F1 is best.
