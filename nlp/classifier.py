@@ -187,13 +187,20 @@ def _as_written(analysis, parts: List[str]) -> Optional[str]:
     """A feature's words as the item writes them: a lemma bigram ("trust police") becomes the stretch of text that
     holds both words in order, at most three words apart ("trust the police"); None when the text has no such
     stretch (the feature is then not shown)."""
-    import re
-    if not parts:
+    low = analysis.text.lower()
+    if not parts or parts[0] not in low:
         return None
-    words = [re.escape(p) for p in parts]
-    pattern = r"\b" + r"\b(?:\W+\w+){0,3}?\W+\b".join(words) + r"\b"
-    found = re.search(pattern, analysis.text, flags=re.IGNORECASE)
-    return found.group(0).lower() if found else None
+    if len(parts) == 1:
+        return parts[0]
+    first, second = parts[0], parts[1]
+    at = low.find(first)
+    while at >= 0:
+        after = at + len(first)
+        nxt = low.find(second, after)
+        if nxt >= 0 and len(low[after:nxt].split()) <= 3 and nxt - after <= 40:
+            return low[at:nxt + len(second)]
+        at = low.find(first, at + 1)
+    return None
 
 
 def _calibration_shift(X, y, C: float) -> float:
