@@ -125,7 +125,11 @@ def _files_holding(folder: Path) -> list[str]:
             for hits in [_bytes_hold(path.read_bytes())] if hits]
 
 
-def test_a_redacted_name_is_gone_everywhere(app, client, login, api_token, world):
+def test_a_redacted_name_is_gone_everywhere(app, client, login, api_token, world, monkeypatch):
+    # Trained on the network's codings alone, the model keeps words seen in a single item (with the package's
+    # own 700 training passages it keeps only words seen twice, which a name in one testimony is not).
+    import nlp.classifier
+    monkeypatch.setattr(nlp.classifier, "base_training_rows", lambda: [])
     _seed_copies(app, world)
     item = world["item"]
     assert _table_texts(), "the name is stored before the redaction"
