@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 BERTOPIC := bertopic==0.17.4
 
-.PHONY: translations demo test test-sqlite test-postgres install db secret assets bench clean browser-deps serve-production
+.PHONY: a11y-deps translations demo test test-sqlite test-postgres install db secret assets bench clean browser-deps serve-production
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ demo: db
 
 # The whole suite on SQLite, then the database-facing part again on a throwaway PostgreSQL.
 # The default suite, then the slow part (the route walk as every role) and the browser tests: all of it, always.
-test: install browser-deps
+test: install browser-deps a11y-deps
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 	$(BIN)/python -m pytest -q -m "slow or browser"
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -m "not browser" --ignore=tests/nlp --ignore=tests/unit
@@ -63,6 +63,13 @@ browser-deps:
 	@test -x /usr/bin/pdftotext || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "Report text checks will be skipped: install Debian's poppler-utils (pdftotext)"; fi; }
+
+# axe-core for the accessibility sweep, from the npm registry into the git-ignored .cache/axe (tests/browser/a11y.py).
+AXE_VERSION := 4.14.1
+a11y-deps:
+	@test -f .cache/axe/node_modules/axe-core/package.json && grep -q '"version": "$(AXE_VERSION)"' .cache/axe/node_modules/axe-core/package.json || { \
+	  if command -v npm >/dev/null; then npm install --prefix .cache/axe --no-audit --no-fund --no-package-lock --save-exact axe-core@$(AXE_VERSION) >/dev/null; \
+	  else echo "The accessibility sweep will be skipped: install npm to fetch axe-core"; fi; }
 
 # Rebuild static/ from the pinned front-end sources in frontend/package.json (needs npm; output is committed).
 assets:

@@ -35,6 +35,12 @@ _PRESENTATION = {"fill", "fill-opacity", "stroke", "stroke-width", "stroke-opaci
                  "shape-rendering", "text-decoration", "letter-spacing", "visibility", "display", "clip-path",
                  "mix-blend-mode", "paint-order", "pointer-events", "cursor"}
 _UNSAFE_VALUE = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)|expression\s*\(|javascript:", re.I)
+# Vega's own ARIA on mark groups and marks (role="graphics-symbol", aria-label, aria-roledescription, ...): an
+# empty group (a layer with no data) keeps its image role but has no name, which screen readers announce as an
+# unlabelled image. The chart is one image, named by the spec's description, with the data table under it as the
+# text alternative: inner roles and labels are dropped and the drawing is hidden from assistive technology.
+_INNER_ARIA = {"role", "aria-label", "aria-labelledby", "aria-describedby", "aria-roledescription", "aria-hidden",
+               "aria-description", "tabindex"}
 
 
 def spec_key(spec: dict) -> str:
@@ -61,7 +67,9 @@ def _local(tag) -> str:
 
 def sanitise_svg(svg: str, label: str | None = None, responsive: bool = False) -> str:
     """The SVG without scripts, event handlers, links, external references or style attributes; label (the
-    spec's description) becomes its accessible name."""
+    spec's description) becomes its accessible name: the svg is one image (role="img"), its drawing hidden from
+    assistive technology and stripped of Vega's inner roles and labels (see _INNER_ARIA); without a label the whole
+    svg is hidden (the data table beside it is the alternative)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True,
                              huge_tree=False)
     root = etree.fromstring(svg.encode(), parser)
@@ -70,6 +78,10 @@ def sanitise_svg(svg: str, label: str | None = None, responsive: bool = False) -
     for el in list(root.iter()):
         if not isinstance(el.tag, str):
             continue
+        if el is not root:
+            for name in list(el.attrib):
+                if _local(name).lower() in _INNER_ARIA:
+                    del el.attrib[name]
         if _local(el.tag) in _FORBIDDEN_TAGS:
             parent = el.getparent()
             if parent is not None:
@@ -87,9 +99,17 @@ def sanitise_svg(svg: str, label: str | None = None, responsive: bool = False) -
                     prop, val = prop.strip().lower(), val.strip()
                     if prop in _PRESENTATION and val and not _UNSAFE_VALUE.search(val) and prop not in el.attrib:
                         el.set(prop, val)
+    for name in list(root.attrib):
+        if _local(name).lower() in _INNER_ARIA:
+            del root.attrib[name]
+    for child in root:
+        if isinstance(child.tag, str) and _local(child.tag) != "title":
+            child.set("aria-hidden", "true")
     if label:
         root.set("role", "img")
         root.set("aria-label", label)
+    else:
+        root.set("aria-hidden", "true")  # no name to give: the data table under it is the alternative
     root.set("focusable", "false")
     if responsive and root.get("viewBox"):
         # Scales to its column (height from the viewBox's ratio): a phone shows the whole chart, not a slice.
@@ -99,13 +119,22 @@ def sanitise_svg(svg: str, label: str | None = None, responsive: bool = False) -
     return etree.tostring(root, encoding="unicode")
 
 
+def _title(spec: dict) -> str | None:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(part) for part in title)
+    return title or None
+
+
 def to_svg(spec: dict, locale: str | None = None, responsive: bool = True) -> str:
     """The chart as a clean, inlinable SVG string. locale: the app's language code (en, es, fr). responsive:
     width 100% of its container (pages); False keeps the fixed pixel size (PDF reports)."""
     def make() -> str:
         raw = vl_convert.vegalite_to_svg(spec, format_locale=FORMAT_LOCALES.get(locale or "en", "en-GB"),
                                          allowed_base_urls=[])
-        return sanitise_svg(raw, spec.get("description"), responsive)
+        return sanitise_svg(raw, spec.get("description") or _title(spec), responsive)
     return _cached("svg", spec, f"{locale}:{responsive}", make)
 
 

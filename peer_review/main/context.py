@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from govuk_frontend_wtf.main import wtforms_errors
 
@@ -11,6 +12,25 @@ from ..cities.models import POPULATION_BANDS, REGIONS
 from ..notifications.operations import unread_count
 from ..permissions import can
 from ..users.models import CITY_ROLES, NETWORK_ROLES
+
+
+def menu_labels() -> dict:
+    """The main menu's words, by endpoint, with the context "main menu": a language may use a shorter word in the
+    menu than in the page's heading (French "Preuves" in the menu, "Éléments probants" as the heading), so that
+    the menu keeps to one row at desktop width in every language."""
+    return {
+        "cycles.index": pgettext("main menu", "Cycles"),
+        "evidence.index": pgettext("main menu", "Evidence"),
+        "coding.codes": pgettext("main menu", "Codebook"),
+        "coding.samples_index": pgettext("main menu", "Double coding"),
+        "main.network": pgettext("main menu", "Network"),
+        "cities.index": pgettext("main menu", "Cities"),
+        "assessments.index": pgettext("main menu", "Self-assessment"),
+        "reviews.index": pgettext("main menu", "Peer reviews"),
+        "exchange.index": pgettext("main menu", "Import and export"),
+        "indicators.index": pgettext("main menu", "Indicators"),
+        "reports.index": pgettext("main menu", "Reports"),
+    }
 
 
 def navigation() -> list[dict]:
@@ -30,7 +50,9 @@ def navigation() -> list[dict]:
         entries.append(("cities.index", _("Cities"), "city.list", ()))
     entries += [(e, t, a, ()) for e, t, a in current_app.extensions.get("pr_nav_extra", [])]
     items = []
+    labels = menu_labels()
     for endpoint, text, action, within in entries:
+        text = labels.get(endpoint, text)
         if can(current_user, action):
             href = url_for(endpoint)
             prefixes = [href] + [url_for(e) for e in within if e in current_app.view_functions]

@@ -13,6 +13,30 @@
     fr: { decimal: ",", thousands: "\u00a0", grouping: [3], currency: ["", "\u00a0€"], percent: "\u202f%" }
   };
 
+  // The chart is one image named by the spec's description (the data table under it is the text alternative),
+  // as the server SVG is (peer_review/charts/render.py): Vega's inner mark groups are hidden from assistive
+  // technology, and a group left without a name (an empty layer keeps role="graphics-symbol") loses its role.
+  function describe(svg, spec) {
+    var title = spec.title && typeof spec.title === "object" && !Array.isArray(spec.title) ? spec.title.text : spec.title;
+    var label = spec.description || (Array.isArray(title) ? title.join(" ") : title);
+    if (label) {
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", label);
+      svg.removeAttribute("aria-hidden");
+    } else {
+      svg.setAttribute("aria-hidden", "true");
+    }
+    svg.setAttribute("focusable", "false");
+    for (var i = 0; i < svg.children.length; i++) {
+      if (svg.children[i].tagName.toLowerCase() !== "title") svg.children[i].setAttribute("aria-hidden", "true");
+    }
+    var named = svg.querySelectorAll("[role]");
+    for (var j = 0; j < named.length; j++) {
+      var el = named[j];
+      if (!el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) el.removeAttribute("role");
+    }
+  }
+
   function enhance(figure) {
     var block = document.getElementById(figure.getAttribute("data-chart-spec"));
     var canvas = figure.querySelector(".pr-chart__canvas");
@@ -44,10 +68,7 @@
       tooltip: { disableDefaultStyle: true, theme: "light" }
     }).then(function (result) {
       var svg = target.querySelector("svg");
-      if (svg && spec.description) {
-        svg.setAttribute("role", "img");
-        svg.setAttribute("aria-label", spec.description);
-      }
+      if (svg) describe(svg, spec);
       canvas.replaceChildren(target);
       figure.setAttribute("data-chart-enhanced", "true");
       return result;

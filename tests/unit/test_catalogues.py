@@ -37,8 +37,8 @@ def extracted_messages() -> dict:
     found: dict = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
             root, method_map, options_map, keywords=keywords, directory_filter=only_extracted_folders):
-        if context:
-            message = (context, message)
+        if context:  # pgettext: "context\x04msgid", as gettext itself keys it
+            message = f"{context}\x04{message}"
         found.setdefault(message, []).append(f"{filename}:{lineno}")
     return found
 
@@ -65,8 +65,11 @@ def _problems(catalogue, messages: dict) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {"missing": [], "empty": [], "fuzzy": [], "placeholders": []}
     for msgid, places in sorted(messages.items(), key=lambda item: str(item[0])):
         key = msgid[0] if isinstance(msgid, tuple) else msgid
-        label = f"{key!r}  ({places[0]})"
-        entry = catalogue.get(key)
+        context = None
+        if "\x04" in key:
+            context, key = key.split("\x04", 1)
+        label = f"{key!r}{f' (context {context!r})' if context else ''}  ({places[0]})"
+        entry = catalogue.get(key, context=context)
         if entry is None or not entry.id:
             problems["missing"].append(label)
             continue
