@@ -32,7 +32,10 @@ def city_chart(d: dict, name: str, locale: str):
                  "value": _pct((e["value"] or {}).get("value")),
                  "low": _pct((e["value"] or {}).get("low")), "high": _pct((e["value"] or {}).get("high")),
                  "enough_evidence": (e["value"] or {}).get("status") == "ok"} for e in entries]
-        title = _("Share of coded items, with intervals at 95% (in %)")
+        from .forms_trials import FAMILY_CHOICES
+        family_name = dict(FAMILY_CHOICES).get(family, family)
+        # Each family has its own chart: the family's name makes each chart's title (and region name) unique.
+        title = _("%(family)s: share of coded items, with intervals at 95%% (in %%)", family=family_name)
         return title, charts.intervals(rows, title), [_("Indicator"), _("Value (%)"), _("Low"), _("High")], \
             [[r["name"], r["value"], r["low"], r["high"]] for r in rows]
     if name == "sections" and d["sections"]:
