@@ -205,11 +205,16 @@ PASSAGE_TEXT = ("The market opens at six. Women say they feel unsafe at the bus 
                 "broken. One said she is afraid to walk home alone. The choir meets on Sundays.")
 
 
-def test_one_suggestion_per_item_and_code_and_accepting_codes_the_passage(client, setting, login):
+def _walk_item(setting):
     item = create_item({"city": setting["city"], "cycle": setting["cycle"], "type": "narrative", "title": "Walk",
                         "text": PASSAGE_TEXT, "language": "en", "consent": "obtained", "visibility": "city",
                         "date": dt.date(2026, 3, 1)})
     db.session.commit()
+    return item
+
+
+def test_one_suggestion_per_item_and_code_and_accepting_codes_the_passage(client, setting, login):
+    item = _walk_item(setting)
     _suggest(setting)
     pending = sg.pending_for(item)
     keys = [s.code.key for s in pending]
@@ -232,10 +237,7 @@ def test_one_suggestion_per_item_and_code_and_accepting_codes_the_passage(client
 
 
 def test_a_widened_passage_is_coded_as_widened(client, setting, login):
-    item = create_item({"city": setting["city"], "cycle": setting["cycle"], "type": "narrative", "title": "Walk",
-                        "text": PASSAGE_TEXT, "language": "en", "consent": "obtained", "visibility": "city",
-                        "date": dt.date(2026, 3, 1)})
-    db.session.commit()
+    item = _walk_item(setting)
     _suggest(setting)
     fear = next(s for s in sg.pending_for(item) if s.code.key == "fear_of_crime")
     sentences = fear.sentences()
