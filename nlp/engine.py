@@ -117,37 +117,26 @@ class _Tokens:
         return self.rows[s][3], self.rows[e - 1][3] + self.rows[e - 1][4]
 
 
-def _is_negated(toks: _Tokens, start: int, lang: str) -> bool:
-    cues = NEGATION_CUES.get(lang, NEGATION_CUES["en"])
-    i = start - 1
-    steps = 0
-    while i >= 0 and steps < NEG_WINDOW:
-        if toks.punct(i):
-            return False
+def _cue_before(toks: _Tokens, start: int, cues, window: int, dash_continues: bool = False) -> bool:
+    """A cue word within ``window`` tokens before ``start``, not across punctuation (a hyphen too, unless
+    ``dash_continues``) nor a scope break ("and", "but", "pero", "mais" ...)."""
+    for i in range(start - 1, max(-1, start - 1 - window), -1):
         low = toks.low(i)
+        if toks.punct(i) and not (dash_continues and low == "-"):
+            return False
         if low in SCOPE_BREAKS:
             return False
         if low in cues:
             return True
-        i -= 1
-        steps += 1
     return False
+
+
+def _is_negated(toks: _Tokens, start: int, lang: str) -> bool:
+    return _cue_before(toks, start, NEGATION_CUES.get(lang, NEGATION_CUES["en"]), NEG_WINDOW)
 
 
 def _is_hedged(toks: _Tokens, start: int, lang: str) -> bool:
-    cues = HEDGE_CUES.get(lang, HEDGE_CUES["en"])
-    i, steps = start - 1, 0
-    while i >= 0 and steps < NEG_WINDOW + 1:
-        low = toks.low(i)
-        if toks.punct(i) and low != "-":
-            return False
-        if low in SCOPE_BREAKS:
-            return False
-        if low in cues:
-            return True
-        i -= 1
-        steps += 1
-    return False
+    return _cue_before(toks, start, HEDGE_CUES.get(lang, HEDGE_CUES["en"]), NEG_WINDOW + 1, dash_continues=True)
 
 
 def _sentences(doc, off: int, text: Optional[str] = None) -> List[Tuple[int, int]]:

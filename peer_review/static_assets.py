@@ -50,17 +50,22 @@ def accepted_encoding() -> str | None:
 def register_static_versioning(app: Flask) -> None:
     cache: dict[str, tuple[tuple[int, int], str]] = {}
 
-    def file_version(filename: str) -> str | None:
+    def stamped(filename: str) -> tuple[str, tuple[int, int]] | None:
+        """The static file's path and (mtime, size), or None when it is not a file under static/."""
         path = safe_join(app.static_folder, filename) if app.static_folder else None
-        if not path:
+        if not path or not os.path.isfile(path):
             return None
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        if not os.path.isfile(path):
+        return path, (stat.st_mtime_ns, stat.st_size)
+
+    def file_version(filename: str) -> str | None:
+        found = stamped(filename)
+        if found is None:
             return None
-        key = (stat.st_mtime_ns, stat.st_size)
+        path, key = found
         known = cache.get(path)
         if known and known[0] == key:
             return known[1]
@@ -79,18 +84,14 @@ def register_static_versioning(app: Flask) -> None:
 
     def compressed_body(filename: str, encoding: str) -> bytes | None:
         """The file compressed with encoding, or None when that would not make it smaller."""
-        path = safe_join(app.static_folder, filename) if app.static_folder else None
-        if not path:
+        found = stamped(filename)
+        if found is None:
             return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        key = (stat.st_mtime_ns, stat.st_size)
+        path, key = found
         known = compressed.get((path, encoding))
         if known and known[0] == key:
             return known[1]
-        if stat.st_size < MIN_COMPRESS_BYTES:
+        if key[1] < MIN_COMPRESS_BYTES:
             body = None
         else:
             with open(path, "rb") as handle:
