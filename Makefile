@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# The Spanish and French catalogues are compiled on every install (the .mo files are not committed).
+# The Spanish and French catalogues are compiled on every install (the .mo files are not committed), and the
+# lemma lookup files the nlp package reads are built once (nlp/text.py, LemmaLookup).
 install: $(STAMP)
 	@$(BIN)/pybabel compile -d peer_review/translations > /dev/null
+	@$(BIN)/python -c "import nlp.text; nlp.text.build_caches()"
 
 secret:
 	@mkdir -p instance

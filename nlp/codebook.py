@@ -8,6 +8,11 @@ from typing import Dict, List, Optional, Union
 
 import yaml
 
+
+def load_yaml(text: str):
+    """``yaml.safe_load`` with libyaml's C parser when PyYAML has it (ten times faster on the lexicons)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 DEFAULT_CODEBOOK = PACKAGE_DIR.parent / "rubrics" / "codebook.yaml"
@@ -91,5 +96,5 @@ def load_codebook(path: Union[str, Path, dict, Codebook, None] = None) -> Codebo
         path = DEFAULT_CODEBOOK if DEFAULT_CODEBOOK.exists() else BUNDLED_CODEBOOK
     p = Path(path)
     text = p.read_text(encoding="utf-8")
-    data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    data = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     return _parse(data, str(p))

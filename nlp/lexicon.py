@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-import yaml
 from spacy.attrs import NORM
 from spacy.matcher import Matcher, PhraseMatcher
 
-from .codebook import DATA_DIR, Codebook
+from .codebook import DATA_DIR, Codebook, load_yaml
 from .text import LANGS, get_nlp
 
 LEXICON_DIR = DATA_DIR / "lexicons"
@@ -48,7 +47,7 @@ class Lexicon:
 
 
 def read_lexicon(path: Path) -> Lexicon:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     code = str(data.get("code") or Path(path).stem)
     terms: Dict[str, Dict[str, List[str]]] = {}
     for lang in LANGS:

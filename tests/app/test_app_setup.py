@@ -87,6 +87,7 @@ def test_cli_users_create_and_token(runner, make_city):
     assert runner.invoke(args=["users", "token", "nobody@example.org"]).exit_code != 0
 
 
+@pytest.mark.slow  # builds the whole demo network: runs with the slow part of make test
 def test_demo_data_is_idempotent_and_prints_logins(runner):
     first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0, first.output
@@ -97,6 +98,7 @@ def test_demo_data_is_idempotent_and_prints_logins(runner):
     assert db.session.execute(db.select(db.func.count(User.id))).scalar() == count
 
 
+@pytest.mark.slow  # builds the whole demo network: runs with the slow part of make test
 def test_each_demo_login_reaches_its_home_page(app, runner):
     from peer_review.demo.cities import DEMO_PASSWORD, SHOWCASE
     runner.invoke(args=["demo-data"])

@@ -1,7 +1,10 @@
 """Demo self-assessments: nothing without a rubric version; with one, mixed states, idempotent."""
 from __future__ import annotations
 
+import pytest
 
+
+@pytest.mark.slow  # builds the whole demo network: runs with the slow part of make test
 def test_demo_assessments_follow_the_rubric_version(app):
     from peer_review.assessments.models import Assessment
     from peer_review.cycles.models import Cycle

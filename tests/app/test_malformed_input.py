@@ -457,6 +457,7 @@ def _fuzz(operation, strategy, network: dict) -> None:
     run()
 
 
+@pytest.mark.slow  # builds the whole demo network: runs with the slow part of make test
 def test_schemathesis_finds_no_server_error_and_no_ignored_auth(demo_network):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", demo_network["wsgi"])
     operations = [result.ok() for result in schema.get_all_operations()]

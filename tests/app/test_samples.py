@@ -401,6 +401,7 @@ def test_demo_sample_without_evidence_does_nothing(app):
     assert db.session.execute(db.select(db.func.count(DoubleCodingSample.id))).scalar() == 0
 
 
+@pytest.mark.slow  # builds the whole demo network: runs with the slow part of make test
 def test_demo_sample_is_coded_by_both_mostly_agreeing_and_idempotent(app):
     from peer_review.demo.loader import load_demo
     load_demo()
