@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # The Spanish and French catalogues are compiled on every install (the .mo files are not committed), and the
-# lemma lookup files the nlp package reads are built once (nlp/text.py, LemmaLookup).
+# lemma lookup files the nlp package reads are built once (nlp/lemmas.py, LemmaLookup).
 install: $(STAMP)
 	@$(BIN)/pybabel compile -d peer_review/translations > /dev/null
-	@$(BIN)/python -c "import nlp.text; nlp.text.build_caches()"
+	@$(BIN)/python -c "import nlp.lemmas; nlp.lemmas.build_caches()"
 
 secret:
 	@mkdir -p instance

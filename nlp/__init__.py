@@ -17,12 +17,11 @@ from .text import detect_language
 
 def sentence_spans(text: str, lang=None):
     """Sentence and clause ranges ``[(start, end), ...]`` of ``text`` (spaCy sentencizer; line breaks too)."""
-    from .engine import _sentences
-    from .text import DEFAULT_LANG, LANGS, get_nlp, split_sentences
+    from .text import DEFAULT_LANG, LANGS, get_nlp, sentence_ranges
     if not text or not text.strip():
         return []
     lang = lang if lang in LANGS else detect_language(text)
-    return _sentences(split_sentences(get_nlp(lang or DEFAULT_LANG)(text), text), 0, text)
+    return sentence_ranges(get_nlp(lang or DEFAULT_LANG)(text), text)
 
 __all__ = ["detect_language", "sentence_spans", "load_codebook", "Codebook", "Code", "suggest", "train_classifier",
            "load_classifier", "CodeClassifier", "discover_topics", "evaluate", "DEFAULT_THRESHOLD"]

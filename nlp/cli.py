@@ -34,19 +34,24 @@ def read_jsonl(stream: TextIO, name: str = "<stdin>", require_text: bool = True)
     return rows
 
 
+OUTPUT_KEYS = ("code", "score", "passage", "spans", "why", "model_words", "polarity")
+
+
+def output_line(result: dict, explain: bool = False) -> str:
+    """One result as the JSON line ``code`` writes (every field with ``--explain``)."""
+    codes = [c if explain else {k: c[k] for k in OUTPUT_KEYS} for c in result["codes"]]
+    return json.dumps({"id": result["id"], "lang": result["lang"], "codes": codes}, ensure_ascii=False)
+
+
 def cmd_code(args) -> int:
+    from functools import partial
     from .parallel import suggest_many
     rows = read_jsonl(sys.stdin)
     model = None if args.no_model else (args.model or "bundled")
-    out = suggest_many(rows, codebook=args.codebook, classifier=model, threshold=args.threshold,
-                       workers=args.workers)
-    keys = ("code", "score", "passage", "spans", "why", "model_words", "polarity")
-    buf = []
-    for r in out:
-        codes = [c if args.explain else {k: c[k] for k in keys} for c in r["codes"]]
-        buf.append(json.dumps({"id": r["id"], "lang": r["lang"], "codes": codes}, ensure_ascii=False))
-    if buf:
-        sys.stdout.write("\n".join(buf) + "\n")
+    lines = suggest_many(rows, codebook=args.codebook, classifier=model, threshold=args.threshold,
+                         workers=args.workers, render=partial(output_line, explain=args.explain))
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

@@ -10,9 +10,10 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from .codebook import Codebook, load_codebook
 from .lexicon import TIERS, get_compiled
-from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LOWER, NORM, SENT_START
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LOWER, NORM
 
-from .text import LANGS, all_stop_words, get_nlp, language_scores, segment_languages, split_sentences, strip_accents
+from .text import (LANGS, all_stop_words, get_nlp, language_scores, segment_languages, sentence_ranges,
+                   strip_accents)
 
 DEFAULT_THRESHOLD = 0.5
 SCORE_K = 1.1            # score = 1 - exp(-K * evidence)
@@ -139,26 +140,6 @@ def _is_hedged(toks: _Tokens, start: int, lang: str) -> bool:
     return _cue_before(toks, start, HEDGE_CUES.get(lang, HEDGE_CUES["en"]), NEG_WINDOW + 1, dash_continues=True)
 
 
-def _sentences(doc, off: int, text: Optional[str] = None) -> List[Tuple[int, int]]:
-    """Sentence/clause ranges (chars, whitespace trimmed; blank ones dropped), read from the doc's arrays."""
-    rows = doc.to_array([SENT_START, IDX, LENGTH]).tolist()
-    text = doc.text if text is None else text
-    out = []
-    start = None
-    end = 0
-    for k, (sent_start, idx, length) in enumerate(rows):
-        if (sent_start == 1 or k == 0) and start is not None:
-            out.append((start, end))
-            start = None
-        if start is None and not text[idx:idx + length].isspace():
-            start = idx
-        if start is not None and not text[idx:idx + length].isspace():
-            end = idx + length
-    if start is not None:
-        out.append((start, end))
-    return [(off + a, off + b) for a, b in out if b > a]
-
-
 def _framed(toks: _Tokens, start: int, end: int, lang: str) -> bool:
     cues = FRAME_BEFORE.get(lang, FRAME_BEFORE["en"])
     i, steps = start - 1, 0
@@ -249,7 +230,7 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
             matches = comp.matches(doc, lang)
             if matches:
                 base = len(a.sentences)
-                sents = _sentences(split_sentences(doc, run_text), off, run_text)
+                sents = sentence_ranges(doc, run_text, off)
                 a.sentences.extend(sents)
                 starts = [st for st, _ in sents]
             toks = _Tokens(doc) if matches else None
@@ -296,7 +277,8 @@ def _passages(counted: List[Tuple[Hit, float]], sentences: List[Tuple[int, int]]
             groups[-1].append(i)
         else:
             groups.append([i])
-    groups.sort(key=lambda g: (-sum(weight[i] for i in g), g[0]))
+    if len(groups) > 1:
+        groups.sort(key=lambda g: (-sum([weight[i] for i in g]), g[0]))
     return [(sentences[g[0]][0], sentences[g[-1]][1]) for g in groups]
 
 

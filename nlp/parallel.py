@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from .codebook import load_codebook
 from .engine import resolve_classifier, suggest
@@ -26,22 +26,28 @@ def default_workers() -> int:
     return max(1, min(cores, 8))
 
 
-def _work(chunk: List[dict]) -> List[dict]:
-    return suggest(chunk, **_shared)
+def _work(chunk: List[dict]) -> list:
+    render = _shared.get("render")
+    rows = suggest(chunk, codebook=_shared["codebook"], classifier=_shared["classifier"],
+                   threshold=_shared["threshold"])
+    return [render(r) for r in rows] if render else rows
 
 
 def suggest_many(items, codebook=None, classifier=None, threshold: Optional[float] = None,
-                 workers: Optional[int] = None) -> List[dict]:
+                 workers: Optional[int] = None, render: Optional[Callable[[dict], object]] = None) -> list:
     """``suggest`` on ``workers`` processes (default: the usable cores) when the batch is large enough to pay for
-    them (``MIN_ITEMS_PER_WORKER`` items per worker), else in this process."""
+    them (``MIN_ITEMS_PER_WORKER`` items per worker), else in this process. ``render``: applied to each result
+    where it is made (the command line turns results into JSON lines in the workers, which then send back
+    strings instead of nested dicts)."""
     items = list(items)
     workers = default_workers() if workers is None else max(1, int(workers))
     workers = min(workers, len(items) // MIN_ITEMS_PER_WORKER)
     codebook = load_codebook(codebook)
     classifier = resolve_classifier(classifier)
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return suggest(items, codebook=codebook, classifier=classifier, threshold=threshold)
-    _shared.update(codebook=codebook, classifier=classifier, threshold=threshold)
+        rows = suggest(items, codebook=codebook, classifier=classifier, threshold=threshold)
+        return [render(r) for r in rows] if render else rows
+    _shared.update(codebook=codebook, classifier=classifier, threshold=threshold, render=render)
     # Load the pipelines and matchers once, here: the forked workers share them instead of each loading all.
     suggest(["Warm-up.", "Calentamiento del barrio.", "L'échauffement du quartier."], codebook=codebook,
             classifier=classifier, threshold=threshold)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import nlp
-from nlp.text import lemma_exceptions, raw_lemma
+from nlp.lemmas import lemma_exceptions, raw_lemma
 
 
 def _codes(text, **kw):
@@ -119,7 +119,7 @@ def test_topic_words_are_shown_as_people_write_them():
 
 def test_lemma_lookup_file_is_built_once_and_reads_only_the_words_asked(tmp_path, monkeypatch):
     import os
-    from nlp import text
+    from nlp import lemmas as text
     monkeypatch.setenv("NLP_CACHE_DIR", str(tmp_path))
     lookup = text.LemmaLookup("es")
     assert lookup.path is not None and lookup.path.parent == tmp_path and lookup.path.exists()
@@ -139,10 +139,36 @@ def test_lemma_lookup_file_is_built_once_and_reads_only_the_words_asked(tmp_path
 
 
 def test_lemma_lookup_falls_back_to_memory_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
-    from nlp import text
+    from nlp import lemmas as text
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     monkeypatch.setenv("NLP_CACHE_DIR", str(blocked / "cache"))
     lookup = text.LemmaLookup("fr")
     assert lookup.path is None
     assert lookup.lemmas(["marché"]) == {"marché": "marché"}
+
+
+def test_sentence_ranges_are_exactly_spacys_sentencizer_on_every_evaluation_text():
+    """The engine reads sentence boundaries from the doc's arrays; they must be the Sentencizer's own."""
+    from nlp.evaluate import EVAL_SETS, load_labelled
+    from nlp.text import get_nlp, sentence_ranges, split_sentences
+
+    def reference(doc, text):
+        doc = split_sentences(doc, text)
+        out = []
+        for sent in doc.sents:
+            words = [t for t in sent if not t.is_space]
+            if words:
+                out.append((words[0].idx, words[-1].idx + len(words[-1])))
+        return out
+
+    texts = [r["text"] for name in ("labelled", "realistic", "real") for r in load_labelled(EVAL_SETS[name])]
+    texts += ["Primera línea\n- segunda; tercera\n\n  cuarta!! ¿Quinta?", "“Quoted.” Then (this). And… that",
+              "", "   ", "No punctuation at all", "Deux points : puis. Fin\nnouvelle ligne"]
+    checked = 0
+    for text in texts:
+        lang = nlp.detect_language(text) if text.strip() else "en"
+        doc = get_nlp(lang)(text)
+        assert sentence_ranges(doc, text) == reference(get_nlp(lang)(text), text), text
+        checked += 1
+    assert checked > 600
