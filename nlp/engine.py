@@ -221,6 +221,7 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
         for s, e, l in runs:
             jobs[l].append((idx, s, text[s:e]))
     stops = all_stop_words()
+    content: Dict[int, Optional[str]] = {}  # norm id -> the norm if a content word, else None
     for lang, lst in jobs.items():
         if not lst:
             continue
@@ -249,8 +250,11 @@ def analyze(items, codebook: Optional[Codebook] = None, lexicon_dirs: Iterable[P
                 for norm_id, is_alpha, lower_id in doc.to_array([NORM, IS_ALPHA, LOWER]).tolist():
                     if not is_alpha:
                         continue
-                    n = strings[norm_id]
-                    if len(n) > 1 and n not in stops:
+                    n = content.get(norm_id, False)
+                    if n is False:  # first sight of this norm in the batch: is it a content word?
+                        n = strings[norm_id]
+                        n = content[norm_id] = n if len(n) > 1 and n not in stops else None
+                    if n is not None:
                         a.norms.append(n)
                         if n not in surface:
                             surface[n] = strings[lower_id]

@@ -58,7 +58,10 @@ def test_a_semicolon_ends_a_clause_in_audit_findings():
     assert "fear_of_crime" in codes or "spatial_investment" in codes
     for c in codes.values():
         a, b = c["passage"]
-        assert "bins" not in text[a:b], (c["code"], text[a:b])
+        # each clause's codes keep to their clause: the underpass is not about the bins, nor the other way round
+        assert ("bins" in text[a:b]) != ("underpass" in text[a:b] or "women" in text[a:b]), (c["code"], text[a:b])
+        if c["code"] in ("fear_of_crime", "spatial_investment"):
+            assert "bins" not in text[a:b], (c["code"], text[a:b])
 
 
 def test_reasons_are_words_from_the_text_never_feature_ids(tmp_path):
