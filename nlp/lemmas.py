@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable
 
-LANGS = ("en", "es", "fr")
+from .text import LANGS
+
 LEMMA_EXCEPTIONS_FILE = Path(__file__).resolve().parent / "data" / "lemma_exceptions.yaml"
 
 
@@ -34,7 +35,8 @@ def lemma_table(lang: str) -> Dict[str, object]:
     applied. Building the dict takes about 1 s for Spanish or French: the pipelines look words up in
     :func:`lemma_lookup` instead, which reads only the words a text has."""
     import srsly
-    table = dict(srsly.read_gzip_json(_lookups_file(lang))) if _lookups_file(lang).exists() else {}
+    path = _lookups_file(lang)
+    table = dict(srsly.read_gzip_json(path)) if path.exists() else {}
     table.update(lemma_exceptions().get(lang, {}))
     return table
 
@@ -73,8 +75,8 @@ class LemmaLookup:
     def _key(self) -> str:
         import hashlib
         src = _lookups_file(self.lang)
-        stamp = f"{self.FORMAT}|{src}|{src.stat().st_size if src.exists() else 0}|" \
-                f"{src.stat().st_mtime_ns if src.exists() else 0}|"
+        st = src.stat() if src.exists() else None
+        stamp = f"{self.FORMAT}|{src}|{st.st_size if st else 0}|{st.st_mtime_ns if st else 0}|"
         exc = LEMMA_EXCEPTIONS_FILE.read_bytes() if LEMMA_EXCEPTIONS_FILE.exists() else b""
         return hashlib.sha256(stamp.encode() + exc).hexdigest()[:16]
 

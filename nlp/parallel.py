@@ -26,11 +26,13 @@ def default_workers() -> int:
     return max(1, min(cores, 8))
 
 
-def _work(chunk: List[dict]) -> list:
-    render = _shared.get("render")
-    rows = suggest(chunk, codebook=_shared["codebook"], classifier=_shared["classifier"],
-                   threshold=_shared["threshold"])
+def _suggest(items, codebook, classifier, threshold, render) -> list:
+    rows = suggest(items, codebook=codebook, classifier=classifier, threshold=threshold)
     return [render(r) for r in rows] if render else rows
+
+
+def _work(chunk: List[dict]) -> list:
+    return _suggest(chunk, **_shared)
 
 
 def suggest_many(items, codebook=None, classifier=None, threshold: Optional[float] = None,
@@ -45,8 +47,7 @@ def suggest_many(items, codebook=None, classifier=None, threshold: Optional[floa
     codebook = load_codebook(codebook)
     classifier = resolve_classifier(classifier)
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        rows = suggest(items, codebook=codebook, classifier=classifier, threshold=threshold)
-        return [render(r) for r in rows] if render else rows
+        return _suggest(items, codebook, classifier, threshold, render)
     _shared.update(codebook=codebook, classifier=classifier, threshold=threshold, render=render)
     # Load the pipelines and matchers once, here: the forked workers share them instead of each loading all.
     suggest(["Warm-up.", "Calentamiento del barrio.", "L'échauffement du quartier."], codebook=codebook,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
 from typing import Dict, Iterable, List, Tuple
 
 import spacy
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -173,14 +175,13 @@ class NormComponent:
         self.done: set = set()
 
     def __call__(self, doc: Doc) -> Doc:
-        from spacy.attrs import ORTH
+        from .lemmas import lemmas_of  # (nlp.lemmas imports this module)
         done = self.done
         strings = self.vocab.strings
         new = set(doc.to_array([ORTH]).tolist()) - done
         if not new:
             return doc
         words = {orth: strings[orth] for orth in new}
-        from .lemmas import lemmas_of
         lemmas = lemmas_of(words.values(), self.lang)
         for orth, text in words.items():
             lem = lemmas[text]
@@ -226,8 +227,6 @@ def sentence_ranges(doc: Doc, text: str = None, off: int = 0) -> List[Tuple[int,
     started a sentence (``split_sentences``; a test holds the two equal on every evaluation text). The
     component walks Token objects; this reads the doc's arrays, about four times faster, and leaves the doc as
     it is. ``text``: the doc's text, if at hand."""
-    from bisect import bisect_right
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
     n = len(doc)
     if not n:
         return []

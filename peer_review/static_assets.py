@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+from stat import S_ISREG
 from threading import Lock
 
 from flask import Flask, request
@@ -53,11 +54,13 @@ def register_static_versioning(app: Flask) -> None:
     def stamped(filename: str) -> tuple[str, tuple[int, int]] | None:
         """The static file's path and (mtime, size), or None when it is not a file under static/."""
         path = safe_join(app.static_folder, filename) if app.static_folder else None
-        if not path or not os.path.isfile(path):
+        if not path:
             return None
         try:
             stat = os.stat(path)
         except OSError:
+            return None
+        if not S_ISREG(stat.st_mode):
             return None
         return path, (stat.st_mtime_ns, stat.st_size)
 

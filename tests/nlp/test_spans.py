@@ -122,13 +122,13 @@ def test_topic_words_are_shown_as_people_write_them():
 
 def test_lemma_lookup_file_is_built_once_and_reads_only_the_words_asked(tmp_path, monkeypatch):
     import os
-    from nlp import lemmas as text
+    from nlp import lemmas
     monkeypatch.setenv("NLP_CACHE_DIR", str(tmp_path))
-    lookup = text.LemmaLookup("es")
+    lookup = lemmas.LemmaLookup("es")
     assert lookup.path is not None and lookup.path.parent == tmp_path and lookup.path.exists()
     assert lookup.lemmas(["mesas", "caminaban", "zzzz-no-word"]) == {"mesas": "mesa", "caminaban": "caminar"}
     stamp = lookup.path.stat().st_mtime_ns
-    again = text.LemmaLookup("es")
+    again = lemmas.LemmaLookup("es")
     assert again.path == lookup.path and again.path.stat().st_mtime_ns == stamp  # reused, not rebuilt
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
     # A forked child opens its own connection and reads the same lemmas.
@@ -142,11 +142,11 @@ def test_lemma_lookup_file_is_built_once_and_reads_only_the_words_asked(tmp_path
 
 
 def test_lemma_lookup_falls_back_to_memory_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
-    from nlp import lemmas as text
+    from nlp import lemmas
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     monkeypatch.setenv("NLP_CACHE_DIR", str(blocked / "cache"))
-    lookup = text.LemmaLookup("fr")
+    lookup = lemmas.LemmaLookup("fr")
     assert lookup.path is None
     assert lookup.lemmas(["marché"]) == {"marché": "marché"}
 
