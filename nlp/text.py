@@ -173,16 +173,17 @@ class NormComponent:
         self.lang = nlp.lang if nlp.lang in LANGS else DEFAULT_LANG
         self.vocab = nlp.vocab
         self.done: set = set()
+        from .lemmas import lemmas_of  # here, not at the top: nlp.lemmas imports this module
+        self.lemmas_of = lemmas_of
 
     def __call__(self, doc: Doc) -> Doc:
-        from .lemmas import lemmas_of  # (nlp.lemmas imports this module)
         done = self.done
         strings = self.vocab.strings
         new = set(doc.to_array([ORTH]).tolist()) - done
         if not new:
             return doc
         words = {orth: strings[orth] for orth in new}
-        lemmas = lemmas_of(words.values(), self.lang)
+        lemmas = self.lemmas_of(words.values(), self.lang)
         for orth, text in words.items():
             lem = lemmas[text]
             norm = strip_accents(lem)
